@@ -1,0 +1,55 @@
+"""zcfast: evolve training-free performance predictors (zero-cost proxies) for NAS, fast.
+
+A Rust core runs genetic programming with rank-correlation fitness over cached metric
+matrices (rows = architectures, columns = metrics such as synflow, nwot, params); this
+package gives it a typed Python API, data loaders and a CLI. ``zcfast.metrics`` and
+``zcfast.spaces`` compute metrics of real PyTorch models (``pip install 'zcfast[torch]'``)
+and are imported on first use.
+
+Example
+-------
+>>> import zcfast
+>>> df = zcfast.datasets.load_demo()
+>>> X, y = zcfast.datasets.features_and_targets(df)
+>>> result = zcfast.evolve(X[:100], y[:100], seed=0)
+>>> print(result.best, zcfast.spearman(result.best.evaluate(X[100:]), y[100:]))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from zcfast import datasets, exceptions
+from zcfast._core import __version__
+from zcfast._evolve import DEFAULT_FUNCTIONS, EvolveResult, evolve
+from zcfast._expression import FUNCTIONS, Expression
+from zcfast._stats import kendall, pearson, spearman
+
+if TYPE_CHECKING:
+    from zcfast import metrics, spaces
+
+__all__ = [
+    "DEFAULT_FUNCTIONS",
+    "FUNCTIONS",
+    "EvolveResult",
+    "Expression",
+    "__version__",
+    "datasets",
+    "evolve",
+    "exceptions",
+    "kendall",
+    "metrics",
+    "pearson",
+    "spaces",
+    "spearman",
+]
+
+_LAZY = ("metrics", "spaces", "plot")
+
+
+def __getattr__(name: str) -> Any:
+    # PyTorch-backed modules load on first use so that `import zcfast` stays light.
+    if name in _LAZY:
+        return importlib.import_module(f"zcfast.{name}")
+    raise AttributeError(f"module 'zcfast' has no attribute {name!r}")

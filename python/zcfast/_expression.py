@@ -1,0 +1,307 @@
+"""Evolved expressions: readable, evaluable, serialisable."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from zcfast import _core
+from zcfast._validate import as_table, is_dataframe
+from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
+
+__all__ = ["FUNCTIONS", "Expression"]
+
+#: Functions an expression may use, with their (protected) meaning.
+FUNCTIONS: dict[str, str] = {
+    "add": "a + b",
+    "sub": "a - b",
+    "mul": "a * b",
+    "div": "a / b, or 1 where |b| <= 1e-10",
+    "neg": "-a",
+    "abs": "|a|",
+    "log": "ln|a|, or 0 where |a| <= 1e-10",
+    "sqrt": "sqrt(|a|)",
+    "square": "a^2",
+    "min": "minimum of a and b",
+    "max": "maximum of a and b",
+}
+
+_JSON_FORMAT = "zcfast.expression/1"
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A formula over named metric columns, e.g. ``log(synflow) * nwot / params``.
+
+    Stored as postfix tokens (function names, ``x<j>`` for column ``j`` of ``feature_names``,
+    ``c<number>`` for constants). Expressions are immutable, hashable, picklable and
+    round-trip exactly through :meth:`to_json`.
+
+    Attributes
+    ----------
+    tokens : tuple of str
+        The formula in postfix order.
+    feature_names : tuple of str
+        Names of the columns the ``x<j>`` tokens refer to.
+    fitness : float or None
+        Training fitness (correlation on the training rows) when the expression was evolved.
+    validation_fitness : float or None
+        Fitness on the held-out validation rows, when a validation fraction was used.
+    metric : str or None
+        The correlation ``fitness`` refers to.
+
+    Example
+    -------
+    >>> e = Expression.parse("log(synflow) * nwot", ["synflow", "nwot"])
+    >>> e.evaluate(np.array([[10.0, 2.0], [100.0, 1.0]]))
+    array([4.60517019, 4.60517019])
+    """
+
+    tokens: tuple[str, ...]
+    feature_names: tuple[str, ...]
+    fitness: float | None = field(default=None, compare=False)
+    validation_fitness: float | None = field(default=None, compare=False)
+    metric: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", tuple(str(t) for t in self.tokens))
+        object.__setattr__(self, "feature_names", tuple(str(n) for n in self.feature_names))
+        _, _, max_feature = _core.describe(list(self.tokens))
+        if max_feature >= len(self.feature_names):
+            raise ShapeError(
+                f"feature_names: expected at least {max_feature + 1} names (the expression"
+                f" uses x{max_feature}), found {len(self.feature_names)}"
+            )
+
+    # -- views -----------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Number of nodes."""
+        return len(self.tokens)
+
+    @property
+    def depth(self) -> int:
+        """Depth of the tree (a single column has depth 0)."""
+        return int(_core.describe(list(self.tokens))[1])
+
+    @property
+    def features(self) -> list[str]:
+        """Names of the columns the formula uses, in order of first use."""
+        seen: dict[str, None] = {}
+        for t in self.tokens:
+            if t.startswith("x") and t[1:].isdigit():
+                seen.setdefault(self.feature_names[int(t[1:])], None)
+        return list(seen)
+
+    def __str__(self) -> str:
+        return str(_core.format_infix(list(self.tokens), list(self.feature_names)))
+
+    def __repr__(self) -> str:
+        fit = "" if self.fitness is None else f", fitness={self.fitness:.4f}"
+        return f"Expression({str(self)!r}, size={self.size}{fit})"
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self, matrix: object) -> np.ndarray:
+        """Scores every row (architecture) of ``matrix``.
+
+        Parameters
+        ----------
+        matrix : DataFrame or 2-D array-like
+            A polars/pandas DataFrame is matched by column name (other columns are ignored);
+            an array must have the columns of ``feature_names`` in that order.
+
+        Returns
+        -------
+        numpy.ndarray of float64, one score per row. Rows where the formula overflows give
+        inf or NaN; rank-based uses treat such scores as invalid.
+
+        Example
+        -------
+        >>> result.best.evaluate(df)  # doctest: +SKIP
+        """
+        if is_dataframe(matrix):
+            missing = [n for n in self.features if n not in matrix.columns]  # type: ignore[attr-defined]
+            if missing:
+                raise UnknownNameError(
+                    f"matrix: expected columns {self.features} used by the expression,"
+                    f" found no column named {missing}"
+                )
+            table = as_table(matrix[self.features], None)  # type: ignore[index]
+            remap = {n: i for i, n in enumerate(self.features)}
+            tokens = [
+                f"x{remap[self.feature_names[int(t[1:])]]}"
+                if t.startswith("x") and t[1:].isdigit()
+                else t
+                for t in self.tokens
+            ]
+            return np.asarray(_core.evaluate(tokens, table.values))
+        table = as_table(matrix, None)
+        if table.values.shape[1] != len(self.feature_names):
+            raise ShapeError(
+                f"matrix: expected {len(self.feature_names)} columns ({', '.join(self.feature_names)}),"
+                f" found {table.values.shape[1]}"
+            )
+        return np.asarray(_core.evaluate(list(self.tokens), table.values))
+
+    def score(self, matrix: object, targets: object, fitness: str = "spearman") -> float:
+        """Correlation between the expression's scores on ``matrix`` and ``targets``.
+
+        Example
+        -------
+        >>> result.best.score(test_df, test_accuracy)  # doctest: +SKIP
+        0.91
+        """
+        from zcfast._stats import kendall, pearson, spearman
+
+        funcs = {"spearman": spearman, "kendall": kendall, "pearson": pearson}
+        if fitness not in funcs:
+            raise UnknownNameError(
+                f"fitness: expected one of {sorted(funcs)}, found {fitness!r}"
+            )
+        return funcs[fitness](self.evaluate(matrix), targets)
+
+    # -- serialisation ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (what :meth:`to_json` writes)."""
+        return {
+            "format": _JSON_FORMAT,
+            "formula": str(self),
+            "postfix": list(self.tokens),
+            "feature_names": list(self.feature_names),
+            "fitness": self.fitness,
+            "validation_fitness": self.validation_fitness,
+            "metric": self.metric,
+        }
+
+    def to_json(self) -> str:
+        """JSON text that :meth:`from_json` turns back into an equal expression.
+
+        Example
+        -------
+        >>> Expression.from_json(e.to_json()) == e
+        True
+        """
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Expression:
+        if data.get("format") != _JSON_FORMAT:
+            raise InvalidValueError(
+                f"data: expected an expression in format {_JSON_FORMAT!r},"
+                f" found format {data.get('format')!r}"
+            )
+        return cls(
+            tokens=tuple(data["postfix"]),
+            feature_names=tuple(data["feature_names"]),
+            fitness=data.get("fitness"),
+            validation_fitness=data.get("validation_fitness"),
+            metric=data.get("metric"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Expression:
+        """Reads an expression written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidValueError(f"text: expected JSON, found invalid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise InvalidValueError(f"text: expected a JSON object, found {type(data).__name__}")
+        return cls.from_dict(data)
+
+    @classmethod
+    def parse(cls, formula: str, feature_names: Sequence[str]) -> Expression:
+        """Builds an expression from infix text, e.g. a formula from a paper.
+
+        Supports ``+ - * /``, unary ``-``, ``x**2`` / ``x^2`` (square), numbers, column names
+        that are Python identifiers, and the calls ``log sqrt abs neg square min max add sub
+        mul div``. Division and ``log`` get zcfast's protected meaning.
+
+        Example
+        -------
+        >>> str(Expression.parse("log(synflow)*nwot/params", ["synflow", "nwot", "params"]))
+        'log(synflow) * nwot / params'
+        """
+        names = tuple(str(n) for n in feature_names)
+        try:
+            tree = ast.parse(formula.replace("^", "**"), mode="eval").body
+        except SyntaxError as exc:
+            raise InvalidValueError(
+                f"formula: expected an arithmetic expression, found {formula!r} ({exc.msg})"
+            ) from None
+        tokens: list[str] = []
+        _to_postfix(tree, names, tokens, formula)
+        return cls(tokens=tuple(tokens), feature_names=names)
+
+    def with_fitness(self, fitness: float | None, validation_fitness: float | None = None) -> Expression:
+        return replace(self, fitness=fitness, validation_fitness=validation_fitness)
+
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
+
+
+def _to_postfix(node: ast.AST, names: tuple[str, ...], out: list[str], formula: str) -> None:
+    def fail(what: str) -> InvalidValueError:
+        return InvalidValueError(f"formula: expected {what}, found {ast.unparse(node)!r} in {formula!r}")
+
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow):
+            if not (isinstance(node.right, ast.Constant) and node.right.value == 2):
+                raise fail("only the power 2 (square)")
+            _to_postfix(node.left, names, out, formula)
+            out.append("square")
+            return
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            raise fail("one of + - * / **2")
+        _to_postfix(node.left, names, out, formula)
+        _to_postfix(node.right, names, out, formula)
+        out.append(op)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            _constant(-_number(node.operand, fail), out)
+            return
+        _to_postfix(node.operand, names, out, formula)
+        if isinstance(node.op, ast.USub):
+            out.append("neg")
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        fname = node.func.id
+        if fname not in FUNCTIONS or node.keywords:
+            raise UnknownNameError(
+                f"formula: expected functions from {sorted(FUNCTIONS)}, found {fname!r} in {formula!r}"
+            )
+        arity = 1 if fname in ("neg", "abs", "log", "sqrt", "square") else 2
+        if len(node.args) != arity:
+            raise fail(f"{fname} with {arity} argument(s)")
+        for arg in node.args:
+            _to_postfix(arg, names, out, formula)
+        out.append(fname)
+    elif isinstance(node, ast.Name):
+        if node.id not in names:
+            raise UnknownNameError(
+                f"formula: expected column names from feature_names {list(names)},"
+                f" found {node.id!r}"
+            )
+        out.append(f"x{names.index(node.id)}")
+    elif isinstance(node, ast.Constant):
+        _constant(_number(node, fail), out)
+    else:
+        raise fail("numbers, column names, + - * / and function calls")
+
+
+def _number(node: ast.Constant, fail: Any) -> float:
+    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+        raise fail("a number")
+    return float(node.value)
+
+
+def _constant(value: float, out: list[str]) -> None:
+    out.append(f"c{value!r}")

@@ -1,0 +1,195 @@
+"""Turning user input into the float64 arrays the core takes, with clear errors.
+
+Cheap checks happen here so the message can name columns; the core checks its invariants
+again. Nothing the caller passed in is modified: every array handed on is a fresh copy or a
+read-only view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
+
+MIN_ROWS = 3
+
+
+def _is_polars(x: object) -> bool:
+    return type(x).__module__.startswith("polars") and hasattr(x, "columns")
+
+
+def _is_pandas(x: object) -> bool:
+    return type(x).__module__.startswith("pandas") and hasattr(x, "columns")
+
+
+def is_dataframe(x: object) -> bool:
+    return _is_polars(x) or _is_pandas(x)
+
+
+def is_two_dimensional(x: object) -> bool:
+    """True for DataFrames and anything NumPy sees as 2-D (used to tell one task from many)."""
+    if is_dataframe(x):
+        return True
+    try:
+        return bool(np.ndim(x) == 2)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return False
+
+
+def describe_shape(arr: np.ndarray) -> str:
+    return f"a {arr.ndim}-D array of shape {arr.shape}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A validated feature matrix: float64 values (rows x columns) and column names."""
+
+    values: np.ndarray
+    names: tuple[str, ...]
+
+
+def as_table(
+    matrix: object, feature_names: Sequence[str] | None, arg: str = "matrix"
+) -> Table:
+    """Converts a NumPy array, polars/pandas DataFrame or sequence of rows to a :class:`Table`.
+
+    NaN and inf are allowed here (the missing-value policy deals with them); everything else
+    that is wrong raises a zcfast exception naming ``arg``.
+    """
+    if is_dataframe(matrix):
+        names = tuple(str(c) for c in matrix.columns)  # type: ignore[attr-defined]
+        columns = []
+        for name in names:
+            col = matrix[name]  # type: ignore[index]
+            values = _numeric_column(col, name, arg)
+            columns.append(values)
+        values = (
+            np.column_stack(columns) if columns else np.empty((len(matrix), 0))  # type: ignore[arg-type]
+        )
+        if feature_names is not None:
+            names = _check_names(feature_names, len(names), arg)
+    else:
+        try:
+            arr = np.asarray(matrix)
+        except (ValueError, TypeError) as exc:
+            raise ShapeError(
+                f"{arg}: expected a 2-D array-like of numbers (n_archs, n_metrics), "
+                f"found {type(matrix).__name__} that NumPy cannot convert ({exc})"
+            ) from None
+        if arr.dtype == object or arr.dtype.kind in "USV":
+            raise ArgumentTypeError(
+                f"{arg}: expected numeric values, found dtype {arr.dtype}"
+                " (non-numeric entries; pass a DataFrame to see which column)"
+            )
+        if arr.ndim != 2:
+            raise ShapeError(
+                f"{arg}: expected a 2-D array (n_archs, n_metrics), found {describe_shape(arr)}"
+            )
+        if arr.dtype.kind not in "biuf":
+            raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
+        values = arr.astype(np.float64, copy=True)
+        names = (
+            _check_names(feature_names, values.shape[1], arg)
+            if feature_names is not None
+            else tuple(f"x{i}" for i in range(values.shape[1]))
+        )
+    if values.shape[0] == 0 or values.shape[1] == 0:
+        raise ShapeError(
+            f"{arg}: expected at least {MIN_ROWS} rows and 1 column, found shape {values.shape}"
+        )
+    if values.shape[0] < MIN_ROWS:
+        raise ShapeError(
+            f"{arg}: expected at least {MIN_ROWS} rows (architectures), found {values.shape[0]}"
+        )
+    values.setflags(write=False)
+    return Table(values=values, names=names)
+
+
+def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
+    if _is_polars(col) or hasattr(col, "dtype") and type(col).__module__.startswith("polars"):
+        import polars as pl
+
+        if not col.dtype.is_numeric():
+            raise ArgumentTypeError(
+                f"{arg}: expected numeric columns, found column {name!r} of type {col.dtype}"
+            )
+        return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=True)
+    arr = np.asarray(col)
+    if arr.dtype.kind not in "biuf":
+        try:
+            import pandas as pd
+
+            if pd.api.types.is_numeric_dtype(col.dtype):
+                return np.asarray(col.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
+        except ImportError:  # pragma: no cover - pandas input implies pandas
+            pass
+        raise ArgumentTypeError(
+            f"{arg}: expected numeric columns, found column {name!r} of type {arr.dtype}"
+        )
+    return arr.astype(np.float64, copy=True)
+
+
+def _check_names(names: Sequence[str], n_cols: int, arg: str) -> tuple[str, ...]:
+    if isinstance(names, str):
+        raise ArgumentTypeError(
+            f"feature_names: expected a sequence of {n_cols} strings, found a single string"
+        )
+    out = tuple(str(n) for n in names)
+    if len(out) != n_cols:
+        raise ShapeError(
+            f"feature_names: expected {n_cols} names (one per column of {arg}), found {len(out)}"
+        )
+    if len(set(out)) != len(out):
+        dupes = sorted({n for n in out if out.count(n) > 1})
+        raise InvalidValueError(f"feature_names: expected unique names, found duplicates {dupes}")
+    return out
+
+
+def as_targets(targets: object, n_rows: int, arg: str = "targets") -> np.ndarray:
+    """A fresh float64 vector of ``n_rows`` finite, non-constant values."""
+    if is_dataframe(targets):
+        raise ShapeError(f"{arg}: expected a 1-D sequence of accuracies, found a DataFrame")
+    try:
+        arr = np.asarray(targets)
+    except (ValueError, TypeError):
+        raise ShapeError(
+            f"{arg}: expected a 1-D sequence of numbers, found {type(targets).__name__}"
+        ) from None
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ShapeError(f"{arg}: expected a 1-D array of length {n_rows}, found {describe_shape(arr)}")
+    if arr.shape[0] != n_rows:
+        raise ShapeError(
+            f"{arg}: expected one value per matrix row ({n_rows}), found {arr.shape[0]} values"
+        )
+    out = arr.astype(np.float64, copy=True)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InvalidValueError(
+            f"{arg}: expected finite values, found {out[i]} at position {i}"
+            f" ({int(bad.sum())} non-finite in total)"
+        )
+    if np.all(out == out[0]):
+        raise InvalidValueError(
+            f"{arg}: expected values that are not all equal, found every value equal to {out[0]}"
+        )
+    out.setflags(write=False)
+    return out
+
+
+def as_vector(x: object, arg: str) -> np.ndarray:
+    """A float64 1-D view or copy of ``x`` for the correlation functions (no other checks)."""
+    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if arr.dtype != np.float64:
+        if arr.dtype.kind not in "biuf":
+            raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
+        arr = arr.astype(np.float64)
+    if arr.ndim != 1:
+        raise ShapeError(f"{arg}: expected a 1-D array, found {describe_shape(arr)}")
+    return arr

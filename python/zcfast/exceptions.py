@@ -1,0 +1,49 @@
+"""Exceptions raised by zcfast.
+
+Every error zcfast raises on purpose derives from :class:`ZcfastError`, and also from the
+built-in class a Python user would expect (``ValueError`` for bad values, ``TypeError`` for
+wrong types), so ``except ValueError`` keeps working. Messages name the argument, what was
+expected and what was found.
+
+The Rust extension raises these same classes: ``zcfast._core`` imports them from here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ZcfastError",
+    "ShapeError",
+    "InvalidValueError",
+    "ArgumentTypeError",
+    "UnknownNameError",
+    "ConfigError",
+    "MissingDependencyError",
+]
+
+
+class ZcfastError(Exception):
+    """Base class of every error raised by zcfast."""
+
+
+class ShapeError(ZcfastError, ValueError):
+    """An array has the wrong number of dimensions, rows or columns."""
+
+
+class InvalidValueError(ZcfastError, ValueError):
+    """A value is out of its domain: NaN/inf, constant, out of range, malformed text."""
+
+
+class ArgumentTypeError(ZcfastError, TypeError):
+    """An argument has the wrong type or dtype (e.g. a non-numeric column)."""
+
+
+class UnknownNameError(ZcfastError, ValueError):
+    """A name (function, fitness, proxy, task, column) is not one zcfast knows."""
+
+
+class ConfigError(ZcfastError, ValueError):
+    """A setting is out of range (e.g. a non-positive population size)."""
+
+
+class MissingDependencyError(ZcfastError, ImportError):
+    """An optional dependency (e.g. PyTorch for ``zcfast.metrics``) is not installed."""

@@ -1,0 +1,405 @@
+//! The evolution loop: generational GP with elitism, run one generation per [`Evolver::step`].
+//!
+//! Determinism: every random decision for slot `i` of generation `g` comes from the stream
+//! (seed, g, i), and scoring is a pure function of the program, so the population, and hence
+//! the result, is the same for any number of threads. Stepping one generation at a time lets
+//! the caller show progress and stop between generations.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::config::Config;
+use super::front::Front;
+use super::operators::{self, Limits, Primitives};
+use crate::error::{CoreError, Result};
+use crate::fitness::{score, score_task, Scratch, Task};
+use crate::program::Program;
+use crate::rng::Rng;
+
+/// Stream ids that keep the different uses of randomness apart.
+const STREAM_SPLIT: u64 = 1;
+const STREAM_BREED: u64 = 2;
+
+/// A scored program. `fitness` is the aggregated correlation on the training rows
+/// (`-inf` when the output is invalid); selection uses `penalized`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Individual {
+    pub program: Program,
+    pub fitness: f64,
+    pub penalized: f64,
+    /// Aggregated correlation on the validation rows, when there are any.
+    pub validation_fitness: Option<f64>,
+}
+
+/// Summary of one generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerationStats {
+    pub generation: usize,
+    /// Training fitness and size of the generation's best individual (by penalized fitness).
+    pub best_fitness: f64,
+    pub best_size: usize,
+    pub best_validation_fitness: Option<f64>,
+    /// Mean training fitness over the valid individuals, and mean size over all.
+    pub mean_fitness: f64,
+    pub mean_size: f64,
+    pub invalid_fraction: f64,
+    /// Programs actually scored this generation (not found in the memo).
+    pub evaluations: usize,
+}
+
+pub struct Evolver {
+    config: Config,
+    n_features: usize,
+    train: Vec<Task>,
+    validation: Vec<Task>,
+    validation_rows: Vec<Vec<usize>>,
+    population: Vec<Individual>,
+    generation: usize,
+    memo: HashMap<Program, f64>,
+    front: Front,
+    best: Option<Individual>,
+    history: Vec<GenerationStats>,
+}
+
+impl Evolver {
+    /// Validates the settings and tasks (all with the same columns) and splits off validation
+    /// rows if asked to. No program is scored until the first [`Evolver::step`].
+    pub fn new(config: Config, tasks: Vec<Task>) -> Result<Self> {
+        config.validate()?;
+        let Some(first) = tasks.first() else {
+            return Err(CoreError::shape("matrix", "at least one task", "none"));
+        };
+        let n_features = first.data().n_cols();
+        for (i, t) in tasks.iter().enumerate() {
+            if t.data().n_cols() != n_features {
+                return Err(CoreError::shape(
+                    &format!("matrix[{i}]"),
+                    format!("{n_features} columns, like matrix[0]"),
+                    format!("{} columns", t.data().n_cols()),
+                ));
+            }
+        }
+        let (train, validation, validation_rows) = match config.validation_fraction {
+            None => (tasks, Vec::new(), Vec::new()),
+            Some(fraction) => split(&tasks, fraction, config.seed)?,
+        };
+        Ok(Self {
+            front: Front::new(config.max_size),
+            config,
+            n_features,
+            train,
+            validation,
+            validation_rows,
+            population: Vec::new(),
+            generation: 0,
+            memo: HashMap::new(),
+            best: None,
+            history: Vec::new(),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Generations run so far.
+    pub fn generation(&self) -> usize {
+        self.generation
+    }
+
+    pub fn history(&self) -> &[GenerationStats] {
+        &self.history
+    }
+
+    pub fn population(&self) -> &[Individual] {
+        &self.population
+    }
+
+    /// Rows of each task held out for validation (empty without validation).
+    pub fn validation_rows(&self) -> &[Vec<usize>] {
+        &self.validation_rows
+    }
+
+    /// Runs one generation: the initial population on the first call, then selection and
+    /// variation. Uses the current rayon thread pool.
+    pub fn step(&mut self) -> &GenerationStats {
+        let programs = if self.generation == 0 {
+            self.initial_programs()
+        } else {
+            self.offspring()
+        };
+        let evaluations = self.score_all(&programs);
+        self.population = programs
+            .into_iter()
+            .map(|program| {
+                let fitness = self.memo[&program];
+                let penalized = fitness - self.config.parsimony * program.len() as f64;
+                Individual {
+                    program,
+                    fitness,
+                    penalized,
+                    validation_fitness: None,
+                }
+            })
+            .collect();
+        for ind in &self.population {
+            self.front.offer(&ind.program, ind.fitness);
+        }
+        self.record(evaluations);
+        self.generation += 1;
+        self.history.last().expect("a generation was just recorded")
+    }
+
+    /// The reported best: the highest validation fitness among the generation bests and the
+    /// front when there are validation rows, else the highest penalized training fitness.
+    pub fn best(&self) -> Option<Individual> {
+        if self.validation.is_empty() {
+            return self.best.clone();
+        }
+        let mut best = self.best.clone();
+        for ind in self.front() {
+            let better = match (&best, ind.validation_fitness) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(b), Some(v)) => match b.validation_fitness {
+                    None => true,
+                    Some(bv) => v > bv || (v == bv && ind.program.len() < b.program.len()),
+                },
+            };
+            if better {
+                best = Some(ind);
+            }
+        }
+        best
+    }
+
+    /// The Pareto front of training fitness against size, smallest first.
+    pub fn front(&self) -> Vec<Individual> {
+        self.front
+            .pareto()
+            .into_iter()
+            .map(|(fitness, program)| {
+                let penalized = fitness - self.config.parsimony * program.len() as f64;
+                let validation_fitness = self.validation_score(&program);
+                Individual {
+                    program,
+                    fitness,
+                    penalized,
+                    validation_fitness,
+                }
+            })
+            .collect()
+    }
+
+    /// Fitness of `program` on each training task and, if any, each validation task.
+    pub fn task_scores(&self, program: &Program) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+        let mut scratch = Scratch::new();
+        let mut per = |tasks: &[Task]| -> Vec<Option<f64>> {
+            tasks
+                .iter()
+                .map(|t| score_task(program, t, self.config.metric, &mut scratch))
+                .collect()
+        };
+        (per(&self.train), per(&self.validation))
+    }
+
+    fn validation_score(&self, program: &Program) -> Option<f64> {
+        if self.validation.is_empty() {
+            return None;
+        }
+        score(
+            program,
+            &self.validation,
+            self.config.metric,
+            self.config.aggregate,
+            &mut Scratch::new(),
+        )
+    }
+
+    fn primitives(&self) -> Primitives<'_> {
+        Primitives::new(
+            &self.config.functions,
+            self.n_features,
+            self.config.constants,
+        )
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_size: self.config.max_size,
+            max_depth: self.config.max_depth,
+        }
+    }
+
+    fn initial_programs(&self) -> Vec<Program> {
+        let prims = self.primitives();
+        let limits = self.limits();
+        (0..self.config.population_size)
+            .into_par_iter()
+            .map(|slot| {
+                let mut rng = Rng::stream(self.config.seed, &[STREAM_BREED, 0, slot as u64]);
+                operators::initial_program(&prims, limits, self.config.init_depth, slot, &mut rng)
+            })
+            .collect()
+    }
+
+    fn offspring(&self) -> Vec<Program> {
+        let cfg = &self.config;
+        let penalized: Vec<f64> = self.population.iter().map(|i| i.penalized).collect();
+        let mut ranked: Vec<usize> = (0..self.population.len()).collect();
+        ranked.sort_by(|&a, &b| penalized[b].total_cmp(&penalized[a]).then(a.cmp(&b)));
+        let elites: Vec<Program> = ranked[..cfg.elitism]
+            .iter()
+            .map(|&i| self.population[i].program.clone())
+            .collect();
+        let prims = self.primitives();
+        let limits = self.limits();
+        let generation = self.generation as u64;
+        let children: Vec<Program> = (cfg.elitism..cfg.population_size)
+            .into_par_iter()
+            .map(|slot| {
+                let mut rng = Rng::stream(cfg.seed, &[STREAM_BREED, generation, slot as u64]);
+                let pick = |rng: &mut Rng| {
+                    &self.population[operators::tournament(&penalized, cfg.tournament_size, rng)]
+                        .program
+                };
+                let parent = pick(&mut rng);
+                let r = rng.uniform();
+                let mut threshold = cfg.p_crossover;
+                let child = if r < threshold {
+                    let donor = pick(&mut rng);
+                    operators::crossover(parent, donor, &mut rng)
+                } else if r < {
+                    threshold += cfg.p_subtree_mutation;
+                    threshold
+                } {
+                    operators::subtree_mutation(parent, &prims, &mut rng)
+                } else if r < {
+                    threshold += cfg.p_hoist_mutation;
+                    threshold
+                } {
+                    operators::hoist_mutation(parent, &mut rng)
+                } else if r < threshold + cfg.p_point_mutation {
+                    operators::point_mutation(parent, &prims, cfg.p_point_replace, &mut rng)
+                } else {
+                    return parent.clone();
+                };
+                if limits.admit(&child) {
+                    Program::from_valid(child)
+                } else {
+                    parent.clone()
+                }
+            })
+            .collect();
+        elites.into_iter().chain(children).collect()
+    }
+
+    /// Scores every program not yet in the memo, in parallel; returns how many were scored.
+    /// The memo keeps only the previous generation: copies of parents (reproduction, elites,
+    /// rejected variations) are where duplicates come from, and it keeps memory bounded.
+    fn score_all(&mut self, programs: &[Program]) -> usize {
+        let previous = std::mem::take(&mut self.memo);
+        let mut fresh: Vec<&Program> = Vec::new();
+        let mut seen: std::collections::HashSet<&Program> = std::collections::HashSet::new();
+        for p in programs {
+            if let Some(&f) = previous.get(p) {
+                self.memo.insert(p.clone(), f);
+            } else if seen.insert(p) {
+                fresh.push(p);
+            }
+        }
+        let (train, metric, aggregate) = (&self.train, self.config.metric, self.config.aggregate);
+        let scores: Vec<f64> = fresh
+            .par_iter()
+            .map_init(Scratch::new, |scratch, p| {
+                score(p, train, metric, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
+            })
+            .collect();
+        let n = fresh.len();
+        for (p, s) in fresh.into_iter().zip(scores) {
+            self.memo.insert(p.clone(), s);
+        }
+        n
+    }
+
+    fn record(&mut self, evaluations: usize) {
+        let pop = &self.population;
+        let gen_best = pop
+            .iter()
+            .enumerate()
+            .max_by(|(ia, a), (ib, b)| a.penalized.total_cmp(&b.penalized).then(ib.cmp(ia)))
+            .map(|(_, ind)| ind.clone())
+            .expect("population is never empty");
+        let mut gen_best = gen_best;
+        gen_best.validation_fitness = self.validation_score(&gen_best.program);
+        let valid: Vec<f64> = pop
+            .iter()
+            .map(|i| i.fitness)
+            .filter(|f| f.is_finite())
+            .collect();
+        let mean_fitness = if valid.is_empty() {
+            f64::NAN
+        } else {
+            valid.iter().sum::<f64>() / valid.len() as f64
+        };
+        let stats = GenerationStats {
+            generation: self.generation,
+            best_fitness: gen_best.fitness,
+            best_size: gen_best.program.len(),
+            best_validation_fitness: gen_best.validation_fitness,
+            mean_fitness,
+            mean_size: pop.iter().map(|i| i.program.len() as f64).sum::<f64>() / pop.len() as f64,
+            invalid_fraction: (pop.len() - valid.len()) as f64 / pop.len() as f64,
+            evaluations,
+        };
+        self.history.push(stats);
+        if gen_best.fitness.is_finite() {
+            let replace = match &self.best {
+                None => true,
+                Some(b) if self.validation.is_empty() => gen_best.penalized > b.penalized,
+                Some(b) => gen_best.validation_fitness > b.validation_fitness,
+            };
+            if replace {
+                self.best = Some(gen_best);
+            }
+        }
+    }
+}
+
+/// Splits each task's rows at random into training and validation parts.
+fn split(
+    tasks: &[Task],
+    fraction: f64,
+    seed: u64,
+) -> Result<(Vec<Task>, Vec<Task>, Vec<Vec<usize>>)> {
+    let mut train = Vec::new();
+    let mut validation = Vec::new();
+    let mut rows_out = Vec::new();
+    for (i, task) in tasks.iter().enumerate() {
+        let n = task.n_rows();
+        let n_val = ((n as f64) * fraction).round() as usize;
+        if n_val < crate::fitness::MIN_ROWS || n - n_val < crate::fitness::MIN_ROWS {
+            return Err(CoreError::config(
+                "validation_fraction",
+                format!(
+                    "a fraction that leaves at least {} training and {} validation rows",
+                    crate::fitness::MIN_ROWS,
+                    crate::fitness::MIN_ROWS
+                ),
+                format!("{fraction} of {n} rows ({n_val} validation rows)"),
+            ));
+        }
+        let mut rows: Vec<usize> = (0..n).collect();
+        Rng::stream(seed, &[STREAM_SPLIT, i as u64]).shuffle(&mut rows);
+        let (val_rows, train_rows) = rows.split_at(n_val);
+        let mut val_rows = val_rows.to_vec();
+        let mut train_rows = train_rows.to_vec();
+        val_rows.sort_unstable();
+        train_rows.sort_unstable();
+        train.push(task.subset(&train_rows, &format!("targets[{i}] (training rows)"))?);
+        validation.push(task.subset(&val_rows, &format!("targets[{i}] (validation rows)"))?);
+        rows_out.push(val_rows);
+    }
+    Ok((train, validation, rows_out))
+}

@@ -1,0 +1,10 @@
+//! Genetic programming over [`Program`](crate::program::Program)s.
+
+mod config;
+mod engine;
+mod front;
+mod operators;
+
+pub use config::Config;
+pub use engine::{Evolver, GenerationStats, Individual};
+pub use front::Front;

@@ -1,0 +1,342 @@
+//! Expression trees stored as flat postfix arrays.
+//!
+//! A program is a sequence of nodes in postfix order: evaluation is one linear sweep with a
+//! stack, and every subtree is a contiguous slice ending at its root, so crossover and mutation
+//! are slice splices (the layout Operon uses). The subtree ending at index `i` starts at
+//! `i + 1 - sizes[i]`.
+
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+
+use crate::error::{CoreError, Result};
+use crate::function::Function;
+
+/// One node: a function, a feature (matrix column) or a constant.
+#[derive(Clone, Copy, Debug)]
+pub enum Node {
+    Func(Function),
+    Var(u32),
+    Const(f64),
+}
+
+impl Node {
+    pub fn arity(self) -> usize {
+        match self {
+            Node::Func(f) => f.arity(),
+            _ => 0,
+        }
+    }
+}
+
+// Constants compare by bit pattern so that programs can be hashed and de-duplicated.
+impl PartialEq for Node {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Node::Func(a), Node::Func(b)) => a == b,
+            (Node::Var(a), Node::Var(b)) => a == b,
+            (Node::Const(a), Node::Const(b)) => a.to_bits() == b.to_bits(),
+            _ => false,
+        }
+    }
+}
+impl Eq for Node {}
+impl Hash for Node {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match *self {
+            Node::Func(f) => (0u8, f as u8).hash(state),
+            Node::Var(v) => (1u8, v).hash(state),
+            Node::Const(c) => (2u8, c.to_bits()).hash(state),
+        }
+    }
+}
+
+/// A well-formed postfix expression.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Program {
+    nodes: Vec<Node>,
+}
+
+impl Program {
+    /// Checks that `nodes` is a single well-formed postfix expression.
+    pub fn new(nodes: Vec<Node>) -> Result<Self> {
+        if nodes.is_empty() {
+            return Err(CoreError::invalid(
+                "expression",
+                "at least one node",
+                "an empty expression",
+            ));
+        }
+        let mut depth: usize = 0;
+        for (i, node) in nodes.iter().enumerate() {
+            let arity = node.arity();
+            if depth < arity {
+                return Err(CoreError::invalid(
+                    "expression",
+                    "a postfix expression whose functions have enough operands",
+                    format!("too few operands for node {i} ({})", node_label(*node)),
+                ));
+            }
+            depth = depth - arity + 1;
+        }
+        if depth != 1 {
+            return Err(CoreError::invalid(
+                "expression",
+                "a postfix expression with exactly one result",
+                format!("{depth} results"),
+            ));
+        }
+        Ok(Self { nodes })
+    }
+
+    /// For nodes produced by the engine's own operators, which keep programs well formed.
+    pub(crate) fn from_valid(nodes: Vec<Node>) -> Self {
+        debug_assert!(Self::new(nodes.clone()).is_ok());
+        Self { nodes }
+    }
+
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Size of the subtree rooted at each node.
+    pub fn subtree_sizes(&self) -> Vec<usize> {
+        subtree_sizes(&self.nodes)
+    }
+
+    /// Depth of the tree (a single leaf has depth 0).
+    pub fn depth(&self) -> usize {
+        depth(&self.nodes)
+    }
+
+    /// Largest feature index used, if any.
+    pub fn max_feature(&self) -> Option<u32> {
+        self.nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Var(v) => Some(*v),
+                _ => None,
+            })
+            .max()
+    }
+
+    /// Serialises as whitespace-free tokens: function names, `x<j>` features, `c<float>`
+    /// constants (shortest round-trip representation).
+    pub fn to_tokens(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| match *n {
+                Node::Func(f) => f.name().to_string(),
+                Node::Var(v) => format!("x{v}"),
+                Node::Const(c) => format!("c{c:e}"),
+            })
+            .collect()
+    }
+
+    /// Parses tokens written by [`Program::to_tokens`].
+    pub fn from_tokens<S: AsRef<str>>(tokens: &[S]) -> Result<Self> {
+        let mut nodes = Vec::with_capacity(tokens.len());
+        for tok in tokens {
+            let t = tok.as_ref();
+            let node = if let Some(rest) = t.strip_prefix('x').filter(|r| !r.is_empty()) {
+                match rest.parse::<u32>() {
+                    Ok(v) => Node::Var(v),
+                    Err(_) => return Err(bad_token(t)),
+                }
+            } else if let Some(rest) = t.strip_prefix('c').filter(|r| !r.is_empty()) {
+                match rest.parse::<f64>() {
+                    Ok(c) if c.is_finite() => Node::Const(c),
+                    _ => return Err(bad_token(t)),
+                }
+            } else {
+                match Function::from_name(t) {
+                    Ok(f) => Node::Func(f),
+                    Err(_) => return Err(bad_token(t)),
+                }
+            };
+            nodes.push(node);
+        }
+        Self::new(nodes)
+    }
+
+    /// Readable infix formula using `names` for the features (`x<j>` where a name is missing).
+    pub fn to_infix(&self, names: &[String]) -> String {
+        let mut stack: Vec<(String, u8)> = Vec::new();
+        for node in &self.nodes {
+            let item = match *node {
+                Node::Var(v) => (
+                    names
+                        .get(v as usize)
+                        .cloned()
+                        .unwrap_or_else(|| format!("x{v}")),
+                    ATOM,
+                ),
+                Node::Const(c) => {
+                    let text = format_const(c);
+                    let prec = if c < 0.0 { NEG } else { ATOM };
+                    (text, prec)
+                }
+                Node::Func(f) if f.arity() == 1 => {
+                    let (a, pa) = stack.pop().unwrap_or_default();
+                    match f {
+                        Function::Neg => (format!("-{}", paren(a, pa, NEG + 1)), NEG),
+                        Function::Square => (format!("{}^2", paren(a, pa, ATOM)), POW),
+                        _ => (format!("{}({a})", f.name()), ATOM),
+                    }
+                }
+                Node::Func(f) => {
+                    let (b, pb) = stack.pop().unwrap_or_default();
+                    let (a, pa) = stack.pop().unwrap_or_default();
+                    match f {
+                        Function::Add => (
+                            format!("{} + {}", paren(a, pa, SUM), paren(b, pb, SUM)),
+                            SUM,
+                        ),
+                        Function::Sub => (
+                            format!("{} - {}", paren(a, pa, SUM), paren(b, pb, SUM + 1)),
+                            SUM,
+                        ),
+                        Function::Mul => (
+                            format!("{} * {}", paren(a, pa, PROD), paren(b, pb, PROD)),
+                            PROD,
+                        ),
+                        Function::Div => (
+                            format!("{} / {}", paren(a, pa, PROD), paren(b, pb, PROD + 1)),
+                            PROD,
+                        ),
+                        _ => (format!("{}({a}, {b})", f.name()), ATOM),
+                    }
+                }
+            };
+            stack.push(item);
+        }
+        stack.pop().map(|(s, _)| s).unwrap_or_default()
+    }
+}
+
+// Operator precedence levels for infix printing; higher binds tighter.
+const SUM: u8 = 1;
+const PROD: u8 = 2;
+const NEG: u8 = 3;
+const POW: u8 = 4;
+const ATOM: u8 = 5;
+
+fn paren(text: String, prec: u8, min: u8) -> String {
+    if prec < min {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+fn format_const(c: f64) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{c:?}");
+    s
+}
+
+fn node_label(node: Node) -> String {
+    match node {
+        Node::Func(f) => f.name().to_string(),
+        Node::Var(v) => format!("x{v}"),
+        Node::Const(c) => format!("{c}"),
+    }
+}
+
+fn bad_token(t: &str) -> CoreError {
+    CoreError::invalid(
+        "expression",
+        format!(
+            "tokens that are function names ({}), features x<j> or constants c<number>",
+            Function::names().join(", ")
+        ),
+        format!("{t:?}"),
+    )
+}
+
+pub(crate) fn subtree_sizes(nodes: &[Node]) -> Vec<usize> {
+    let mut sizes = vec![0usize; nodes.len()];
+    let mut stack: Vec<usize> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        let mut size = 1;
+        for _ in 0..node.arity() {
+            size += stack.pop().unwrap_or(0);
+        }
+        sizes[i] = size;
+        stack.push(size);
+    }
+    sizes
+}
+
+pub(crate) fn depth(nodes: &[Node]) -> usize {
+    let mut stack: Vec<usize> = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let mut d = 0;
+        for _ in 0..node.arity() {
+            d = d.max(stack.pop().unwrap_or(0) + 1);
+        }
+        stack.push(d);
+    }
+    stack.pop().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prog(tokens: &[&str]) -> Program {
+        Program::from_tokens(tokens).expect("valid program")
+    }
+
+    #[test]
+    fn sizes_and_depth() {
+        // log(x0) * (x1 + 2.5)
+        let p = prog(&["x0", "log", "x1", "c2.5", "add", "mul"]);
+        assert_eq!(p.subtree_sizes(), vec![1, 2, 1, 1, 3, 6]);
+        assert_eq!(p.depth(), 2);
+        assert_eq!(p.max_feature(), Some(1));
+    }
+
+    #[test]
+    fn token_round_trip_is_exact() {
+        let p = Program::new(vec![
+            Node::Var(3),
+            Node::Const(0.1 + 0.2),
+            Node::Func(Function::Div),
+            Node::Const(-1e-300),
+            Node::Func(Function::Max),
+        ])
+        .expect("valid");
+        assert_eq!(Program::from_tokens(&p.to_tokens()).expect("parses"), p);
+    }
+
+    #[test]
+    fn malformed_programs_are_rejected() {
+        assert!(Program::from_tokens(&["x0", "add"]).is_err());
+        assert!(Program::from_tokens(&["x0", "x1"]).is_err());
+        assert!(Program::from_tokens::<&str>(&[]).is_err());
+        assert!(Program::from_tokens(&["x0", "frobnicate"]).is_err());
+        assert!(Program::from_tokens(&["cnan"]).is_err());
+        assert!(Program::from_tokens(&["x"]).is_err());
+    }
+
+    #[test]
+    fn infix_uses_minimal_parentheses() {
+        let names: Vec<String> = ["synflow", "nwot", "params"].map(String::from).to_vec();
+        let p = prog(&["x0", "log", "x1", "mul", "x2", "div"]);
+        assert_eq!(p.to_infix(&names), "log(synflow) * nwot / params");
+        let p = prog(&["x0", "x1", "x2", "sub", "sub"]);
+        assert_eq!(p.to_infix(&names), "synflow - (nwot - params)");
+        let p = prog(&["x0", "x1", "add", "neg", "square"]);
+        assert_eq!(p.to_infix(&names), "(-(synflow + nwot))^2");
+        let p = prog(&["x0", "x1", "x2", "div", "div"]);
+        assert_eq!(p.to_infix(&names), "synflow / (nwot / params)");
+    }
+}

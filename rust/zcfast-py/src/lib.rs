@@ -1,0 +1,119 @@
+//! `zcfast._core`: the Python face of zcfast-core.
+//!
+//! This crate only converts arguments, releases the GIL around real work and maps errors; the
+//! user-facing API, its defaults and most validation live in the `zcfast` Python package.
+
+mod errors;
+mod evolver;
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use zcfast_core::eval::Evaluator;
+use zcfast_core::{stats, Function, Matrix, Program};
+
+use errors::IntoPyResult;
+
+/// Copies a NumPy matrix (any strides) into the core's column-major layout.
+pub(crate) fn to_matrix(array: &PyReadonlyArray2<'_, f64>) -> Matrix {
+    let view = array.as_array();
+    let (rows, cols) = view.dim();
+    Matrix::from_fn(rows, cols, |r, c| view[[r, c]])
+}
+
+pub(crate) fn to_vec(array: &PyReadonlyArray1<'_, f64>) -> Vec<f64> {
+    array.as_array().iter().copied().collect()
+}
+
+fn correlation(
+    py: Python<'_>,
+    a: PyReadonlyArray1<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+    f: fn(&[f64], &[f64]) -> zcfast_core::Result<f64>,
+) -> PyResult<f64> {
+    match (a.as_slice(), b.as_slice()) {
+        (Ok(a), Ok(b)) if a.len() < 4096 => f(a, b).py_err(),
+        _ => {
+            let (a, b) = (to_vec(&a), to_vec(&b));
+            py.detach(|| f(&a, &b)).py_err()
+        }
+    }
+}
+
+/// Spearman's rank correlation (ties get average ranks).
+#[pyfunction]
+fn spearman(
+    py: Python<'_>,
+    a: PyReadonlyArray1<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+) -> PyResult<f64> {
+    correlation(py, a, b, stats::spearman)
+}
+
+/// Kendall's tau-b.
+#[pyfunction]
+fn kendall(
+    py: Python<'_>,
+    a: PyReadonlyArray1<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+) -> PyResult<f64> {
+    correlation(py, a, b, stats::kendall)
+}
+
+/// Pearson's correlation.
+#[pyfunction]
+fn pearson(
+    py: Python<'_>,
+    a: PyReadonlyArray1<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+) -> PyResult<f64> {
+    correlation(py, a, b, stats::pearson)
+}
+
+/// Evaluates the postfix `tokens` on every row of `matrix`.
+#[pyfunction]
+fn evaluate<'py>(
+    py: Python<'py>,
+    tokens: Vec<String>,
+    matrix: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let program = Program::from_tokens(&tokens).py_err()?;
+    let data = to_matrix(&matrix);
+    let out = py
+        .detach(|| Evaluator::new().evaluate(&program, &data))
+        .py_err()?;
+    Ok(out.into_pyarray(py))
+}
+
+/// Checks postfix `tokens`; returns (size, depth, largest feature index or -1).
+#[pyfunction]
+fn describe(tokens: Vec<String>) -> PyResult<(usize, usize, i64)> {
+    let p = Program::from_tokens(&tokens).py_err()?;
+    Ok((p.len(), p.depth(), p.max_feature().map_or(-1, i64::from)))
+}
+
+/// Infix formula of postfix `tokens`, with `names` for the features.
+#[pyfunction]
+fn format_infix(tokens: Vec<String>, names: Vec<String>) -> PyResult<String> {
+    Ok(Program::from_tokens(&tokens).py_err()?.to_infix(&names))
+}
+
+/// Names of the functions expressions can use.
+#[pyfunction]
+fn function_names() -> Vec<&'static str> {
+    Function::names()
+}
+
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(spearman, m)?)?;
+    m.add_function(wrap_pyfunction!(kendall, m)?)?;
+    m.add_function(wrap_pyfunction!(pearson, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(describe, m)?)?;
+    m.add_function(wrap_pyfunction!(format_infix, m)?)?;
+    m.add_function(wrap_pyfunction!(function_names, m)?)?;
+    m.add_function(wrap_pyfunction!(evolver::default_config, m)?)?;
+    m.add_class::<evolver::Evolver>()?;
+    Ok(())
+}
