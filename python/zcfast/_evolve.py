@@ -14,8 +14,8 @@ import polars as pl
 
 from zcfast import _core
 from zcfast._expression import FUNCTIONS, Expression
-from zcfast.datasets import replace_missing
 from zcfast._validate import Table, as_table, as_targets, is_two_dimensional
+from zcfast.datasets import replace_missing
 from zcfast.exceptions import (
     ArgumentTypeError,
     ConfigError,
@@ -303,7 +303,7 @@ def evolve(
             stats["seconds"] = time.perf_counter() - t0
             history.append(stats)
             if bar is not None:
-                bar.set_postfix(best=f"{stats['best_fitness']:.4f}", size=stats["best_size"])
+                bar.set_postfix(best=f"{stats['best_fitness']:.4f}", size=stats["best_size"], refresh=False)
                 bar.update(1)
             if target_fitness is not None and stats["best_fitness"] >= target_fitness:
                 stop_reason = "target_fitness"
@@ -372,7 +372,7 @@ def evolve(
         "missing": missing,
         "n_threads": threads,
         "n_tasks": len(tables),
-        "n_rows": [int(len(t)) for t in target_arrays],
+        "n_rows": [len(t) for t in target_arrays],
         "feature_names": list(names),
         "dropped_columns": [n for i, n in enumerate(names) if i not in set(kept_cols)],
     }

@@ -133,7 +133,7 @@ class Expression:
                     f"matrix: expected columns {self.features} used by the expression,"
                     f" found no column named {missing}"
                 )
-            table = as_table(matrix[self.features], None)  # type: ignore[index]
+            table = as_table(matrix[self.features], None, min_rows=1)  # type: ignore[index]
             remap = {n: i for i, n in enumerate(self.features)}
             tokens = [
                 f"x{remap[self.feature_names[int(t[1:])]]}"
@@ -142,7 +142,7 @@ class Expression:
                 for t in self.tokens
             ]
             return np.asarray(_core.evaluate(tokens, table.values))
-        table = as_table(matrix, None)
+        table = as_table(matrix, None, min_rows=1)
         if table.values.shape[1] != len(self.feature_names):
             raise ShapeError(
                 f"matrix: expected {len(self.feature_names)} columns ({', '.join(self.feature_names)}),"

@@ -53,7 +53,10 @@ class Table:
 
 
 def as_table(
-    matrix: object, feature_names: Sequence[str] | None, arg: str = "matrix"
+    matrix: object,
+    feature_names: Sequence[str] | None,
+    arg: str = "matrix",
+    min_rows: int = MIN_ROWS,
 ) -> Table:
     """Converts a NumPy array, polars/pandas DataFrame or sequence of rows to a :class:`Table`.
 
@@ -99,18 +102,18 @@ def as_table(
         )
     if values.shape[0] == 0 or values.shape[1] == 0:
         raise ShapeError(
-            f"{arg}: expected at least {MIN_ROWS} rows and 1 column, found shape {values.shape}"
+            f"{arg}: expected at least {min_rows} row(s) and 1 column, found shape {values.shape}"
         )
-    if values.shape[0] < MIN_ROWS:
+    if values.shape[0] < min_rows:
         raise ShapeError(
-            f"{arg}: expected at least {MIN_ROWS} rows (architectures), found {values.shape[0]}"
+            f"{arg}: expected at least {min_rows} rows (architectures), found {values.shape[0]}"
         )
     values.setflags(write=False)
     return Table(values=values, names=names)
 
 
 def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
-    if _is_polars(col) or hasattr(col, "dtype") and type(col).__module__.startswith("polars"):
+    if _is_polars(col) or (hasattr(col, "dtype") and type(col).__module__.startswith("polars")):
         import polars as pl
 
         if not col.dtype.is_numeric():

@@ -11,13 +11,13 @@ The Rust extension raises these same classes: ``zcfast._core`` imports them from
 from __future__ import annotations
 
 __all__ = [
-    "ZcfastError",
-    "ShapeError",
-    "InvalidValueError",
     "ArgumentTypeError",
-    "UnknownNameError",
     "ConfigError",
+    "InvalidValueError",
     "MissingDependencyError",
+    "ShapeError",
+    "UnknownNameError",
+    "ZcfastError",
 ]
 
 

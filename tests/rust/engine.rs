@@ -1,1 +1,214 @@
+//! The evolution loop end to end on synthetic data with a known answer.
 
+use zcfast_core::{Aggregate, Config, Evolver, Matrix, Metric, Task};
+
+/// Targets that a small formula of the columns ranks perfectly, plus noise columns.
+fn synthetic(n: usize, seed: u64) -> (Matrix, Vec<f64>) {
+    let mut state = seed;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64) / ((1u64 << 53) as f64)
+    };
+    let cols: Vec<Vec<f64>> = (0..5)
+        .map(|_| (0..n).map(|_| next() * 10.0 + 0.1).collect())
+        .collect();
+    // accuracy rises with x0 * x1 / x2
+    let y: Vec<f64> = (0..n)
+        .map(|r| cols[0][r] * cols[1][r] / cols[2][r])
+        .collect();
+    let data: Vec<f64> = cols.concat();
+    (Matrix::from_columns(n, 5, data).expect("shape"), y)
+}
+
+fn config(seed: u64) -> Config {
+    Config {
+        population_size: 300,
+        seed,
+        ..Config::default()
+    }
+}
+
+fn run(config: Config, tasks: Vec<Task>, generations: usize, threads: usize) -> Evolver {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool");
+    let mut ev = Evolver::new(config, tasks).expect("valid");
+    pool.install(|| {
+        for _ in 0..generations {
+            ev.step();
+        }
+    });
+    ev
+}
+
+#[test]
+fn finds_a_perfect_ranking() {
+    let (m, y) = synthetic(200, 1);
+    let ev = run(
+        config(3),
+        vec![Task::new(m, y, "targets").expect("task")],
+        30,
+        2,
+    );
+    let best = ev.best().expect("a best individual");
+    assert!(best.fitness > 0.99, "fitness {}", best.fitness);
+    let history = ev.history();
+    assert_eq!(history.len(), 30);
+    assert!(history
+        .windows(2)
+        .all(|w| w[1].best_fitness >= w[0].best_fitness - 0.01));
+}
+
+#[test]
+fn same_seed_same_result_for_any_thread_count() {
+    let (m, y) = synthetic(150, 2);
+    let task = Task::new(m, y, "targets").expect("task");
+    let a = run(config(11), vec![task.clone()], 15, 1);
+    let b = run(config(11), vec![task.clone()], 15, 2);
+    let c = run(config(11), vec![task.clone()], 15, 4);
+    assert_eq!(a.best(), b.best());
+    assert_eq!(a.best(), c.best());
+    assert_eq!(a.history(), b.history());
+    assert_eq!(a.front(), c.front());
+    let d = run(config(12), vec![task], 15, 2);
+    assert_ne!(
+        a.population(),
+        d.population(),
+        "a different seed explores differently"
+    );
+}
+
+#[test]
+fn front_is_pareto_optimal_and_within_limits() {
+    let (m, y) = synthetic(120, 4);
+    let cfg = Config {
+        max_size: 15,
+        ..config(5)
+    };
+    let ev = run(cfg, vec![Task::new(m, y, "targets").expect("task")], 10, 2);
+    let front = ev.front();
+    assert!(!front.is_empty());
+    for w in front.windows(2) {
+        assert!(w[0].program.len() < w[1].program.len());
+        assert!(w[0].fitness < w[1].fitness);
+    }
+    assert!(ev.population().iter().all(|i| i.program.len() <= 15));
+}
+
+#[test]
+fn multi_task_min_is_at_most_mean() {
+    let (m1, y1) = synthetic(100, 7);
+    let (m2, y2) = synthetic(80, 8);
+    let tasks = vec![
+        Task::new(m1, y1, "targets[0]").expect("task"),
+        Task::new(m2, y2, "targets[1]").expect("task"),
+    ];
+    let mean = run(config(1), tasks.clone(), 8, 2);
+    let min_cfg = Config {
+        aggregate: Aggregate::Min,
+        ..config(1)
+    };
+    let min = run(min_cfg, tasks, 8, 2);
+    let best = min.best().expect("best");
+    let (per_task, _) = min.task_scores(&best.program);
+    let lowest = per_task
+        .iter()
+        .map(|s| s.expect("valid"))
+        .fold(f64::INFINITY, f64::min);
+    assert!((best.fitness - lowest).abs() < 1e-12);
+    let best_mean = mean.best().expect("best");
+    let (per_task, _) = mean.task_scores(&best_mean.program);
+    let avg = per_task.iter().map(|s| s.expect("valid")).sum::<f64>() / 2.0;
+    assert!((best_mean.fitness - avg).abs() < 1e-12);
+}
+
+#[test]
+fn validation_split_is_reported_and_used() {
+    let (m, y) = synthetic(100, 9);
+    let cfg = Config {
+        validation_fraction: Some(0.25),
+        metric: Metric::Kendall,
+        ..config(2)
+    };
+    let ev = run(cfg, vec![Task::new(m, y, "targets").expect("task")], 6, 2);
+    let rows = &ev.validation_rows()[0];
+    assert_eq!(rows.len(), 25);
+    assert!(rows.windows(2).all(|w| w[0] < w[1]));
+    let best = ev.best().expect("best");
+    let v = best.validation_fitness.expect("validation fitness");
+    for ind in ev.front() {
+        assert!(ind.validation_fitness.expect("validated") <= v + 1e-12);
+    }
+}
+
+#[test]
+fn constant_and_sentinel_columns_never_break_a_run() {
+    let n = 60;
+    let (m, y) = synthetic(n, 10);
+    let mut data: Vec<f64> = (0..5).flat_map(|c| m.column(c).to_vec()).collect();
+    data.extend(std::iter::repeat_n(3.0, n)); // constant column
+    data.extend((0..n).map(|r| if r % 7 == 0 { -1e8 } else { r as f64 })); // sentinel column
+    let m = Matrix::from_columns(n, 7, data).expect("shape");
+    let ev = run(
+        config(4),
+        vec![Task::new(m, y, "targets").expect("task")],
+        5,
+        2,
+    );
+    assert!(ev.best().expect("best").fitness.is_finite());
+}
+
+#[test]
+fn bad_settings_and_tasks_are_errors_not_panics() {
+    let (m, y) = synthetic(10, 1);
+    assert!(Task::new(m.clone(), y[..9].to_vec(), "targets").is_err());
+    assert!(Task::new(m.clone(), vec![1.0; 10], "targets").is_err());
+    let task = Task::new(m, y, "targets").expect("task");
+    for cfg in [
+        Config {
+            population_size: 0,
+            ..Config::default()
+        },
+        Config {
+            max_size: 0,
+            ..Config::default()
+        },
+        Config {
+            p_crossover: 1.5,
+            ..Config::default()
+        },
+        Config {
+            functions: vec![],
+            ..Config::default()
+        },
+        Config {
+            parsimony: f64::NAN,
+            ..Config::default()
+        },
+        Config {
+            validation_fraction: Some(1.0),
+            ..Config::default()
+        },
+        Config {
+            init_depth: (5, 2),
+            ..Config::default()
+        },
+        Config {
+            constants: Some((1.0, 1.0)),
+            ..Config::default()
+        },
+    ] {
+        assert!(Evolver::new(cfg, vec![task.clone()]).is_err());
+    }
+    let small = Config {
+        validation_fraction: Some(0.1),
+        ..Config::default()
+    };
+    assert!(
+        Evolver::new(small, vec![task]).is_err(),
+        "1 validation row is too few"
+    );
+}

@@ -1,1 +1,129 @@
+//! Rank correlations against naive O(n^2) definitions, on random data with many ties.
 
+use proptest::prelude::*;
+use zcfast_core::stats::{kendall, pearson, spearman};
+
+fn average_ranks(x: &[f64]) -> Vec<f64> {
+    x.iter()
+        .map(|&v| {
+            let below = x.iter().filter(|&&w| w < v).count() as f64;
+            let equal = x.iter().filter(|&&w| w == v).count() as f64;
+            below + (equal + 1.0) / 2.0
+        })
+        .collect()
+}
+
+fn naive_pearson(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+    let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+fn naive_kendall_b(a: &[f64], b: &[f64]) -> f64 {
+    let (mut conc, mut disc, mut tie_a, mut tie_b) = (0i64, 0i64, 0i64, 0i64);
+    for i in 0..a.len() {
+        for j in i + 1..a.len() {
+            let da = (a[i] - a[j]).signum() * f64::from(u8::from(a[i] != a[j]));
+            let db = (b[i] - b[j]).signum() * f64::from(u8::from(b[i] != b[j]));
+            if da == 0.0 && db == 0.0 {
+                continue;
+            } else if da == 0.0 {
+                tie_a += 1;
+            } else if db == 0.0 {
+                tie_b += 1;
+            } else if da == db {
+                conc += 1;
+            } else {
+                disc += 1;
+            }
+        }
+    }
+    (conc - disc) as f64 / (((conc + disc + tie_a) * (conc + disc + tie_b)) as f64).sqrt()
+}
+
+fn vectors() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
+    (3usize..700).prop_flat_map(|n| {
+        // Few distinct values force ties; the odd huge or tiny value tests the key mapping.
+        let value = prop_oneof![
+            (0i32..6).prop_map(f64::from),
+            -1e6f64..1e6,
+            Just(-0.0),
+            Just(1e300),
+            Just(-1e-300),
+        ];
+        (
+            prop::collection::vec(value.clone(), n),
+            prop::collection::vec(value, n),
+        )
+    })
+}
+
+fn varies(x: &[f64]) -> bool {
+    x.iter().any(|&v| v != x[0])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn spearman_is_pearson_of_average_ranks((a, b) in vectors()) {
+        prop_assume!(varies(&a) && varies(&b));
+        let expected = naive_pearson(&average_ranks(&a), &average_ranks(&b));
+        let got = spearman(&a, &b).expect("valid input");
+        prop_assert!((got - expected).abs() < 1e-9, "{} vs {}", got, expected);
+    }
+
+    #[test]
+    fn kendall_matches_pair_counting((a, b) in vectors()) {
+        prop_assume!(varies(&a) && varies(&b));
+        let expected = naive_kendall_b(&a, &b);
+        let got = kendall(&a, &b).expect("valid input");
+        prop_assert!((got - expected).abs() < 1e-9, "{} vs {}", got, expected);
+    }
+
+    #[test]
+    fn pearson_matches_definition((a, b) in vectors()) {
+        // Pearson is not rank-based: keep magnitudes where the naive sums cannot overflow.
+        let tame = |x: Vec<f64>| -> Vec<f64> { x.into_iter().map(|v| v.clamp(-1e7, 1e7)).collect() };
+        let (a, b) = (tame(a), tame(b));
+        prop_assume!(varies(&a) && varies(&b));
+        let expected = naive_pearson(&a, &b);
+        let got = pearson(&a, &b).expect("valid input");
+        prop_assert!((got - expected).abs() < 1e-9, "{} vs {}", got, expected);
+    }
+}
+
+#[test]
+fn large_inputs_use_the_radix_path_and_agree() {
+    let n = 20_000;
+    let a: Vec<f64> = (0..n)
+        .map(|i| ((i * 7919) % 4099) as f64 * 0.37 - 700.0)
+        .collect();
+    let b: Vec<f64> = (0..n)
+        .map(|i| ((i * 104_729) % 3001) as f64 + a[i] * 0.5)
+        .collect();
+    let rho = spearman(&a, &b).expect("valid");
+    let expected = naive_pearson(&average_ranks_fast(&a), &average_ranks_fast(&b));
+    assert!((rho - expected).abs() < 1e-9);
+}
+
+fn average_ranks_fast(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
+    let mut ranks = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
+        }
+        for &k in &idx[i..=j] {
+            ranks[k] = (i + j) as f64 / 2.0 + 1.0;
+        }
+        i = j + 1;
+    }
+    ranks
+}

@@ -7,8 +7,8 @@
 
 use crate::error::{CoreError, Result};
 
-/// Below this many rows a comparison sort of (key, position) pairs beats the radix sort.
-const RADIX_MIN_ROWS: usize = 512;
+/// Ranges this small are finished with insertion sort.
+const INSERTION_MAX: usize = 24;
 
 /// Maps finite floats to integers with the same order; `-0.0` and `0.0` map to the same key.
 #[inline(always)]
@@ -28,7 +28,7 @@ pub struct RankScratch {
     pos: Vec<u32>,
     keys_tmp: Vec<u64>,
     pos_tmp: Vec<u32>,
-    pairs: Vec<(u64, u32)>,
+    counts: Vec<u32>,
     fenwick: Vec<u32>,
 }
 
@@ -65,65 +65,104 @@ impl RankScratch {
         if non_finite != 0 {
             return false;
         }
-        if n < RADIX_MIN_ROWS {
-            self.comparison_sort();
-        } else {
-            self.radix_sort();
-        }
-        true
-    }
-
-    fn comparison_sort(&mut self) {
-        // Sorting (key, sequence position) pairs is stable by construction.
-        self.pairs.clear();
-        self.pairs
-            .extend(self.keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
-        self.pairs.sort_unstable();
-        let old_pos = std::mem::take(&mut self.pos_tmp);
-        let mut old_pos = old_pos;
-        old_pos.clear();
-        old_pos.extend_from_slice(&self.pos);
-        for (i, &(k, p)) in self.pairs.iter().enumerate() {
-            self.keys[i] = k;
-            self.pos[i] = old_pos[p as usize];
-        }
-        self.pos_tmp = old_pos;
-    }
-
-    /// LSD radix sort on 8-bit digits; digits that are the same for every key are skipped
-    /// (typically the sign and high exponent bytes), which removes several of the 8 passes.
-    fn radix_sort(&mut self) {
-        let n = self.keys.len();
-        let mut counts = [[0u32; 256]; 8];
-        for &k in &self.keys {
-            for (d, c) in counts.iter_mut().enumerate() {
-                c[((k >> (8 * d)) & 0xFF) as usize] += 1;
-            }
-        }
         self.keys_tmp.resize(n, 0);
         self.pos_tmp.resize(n, 0);
-        for (d, count) in counts.iter().enumerate() {
-            let shift = 8 * d;
-            if count[((self.keys[0] >> shift) & 0xFF) as usize] as usize == n {
-                continue;
-            }
-            let mut offsets = [0u32; 256];
-            let mut sum = 0u32;
-            for (o, &c) in offsets.iter_mut().zip(count.iter()) {
-                *o = sum;
-                sum += c;
-            }
-            for i in 0..n {
-                let k = self.keys[i];
-                let b = ((k >> shift) & 0xFF) as usize;
-                let dst = offsets[b] as usize;
-                offsets[b] += 1;
-                self.keys_tmp[dst] = k;
-                self.pos_tmp[dst] = self.pos[i];
-            }
-            std::mem::swap(&mut self.keys, &mut self.keys_tmp);
-            std::mem::swap(&mut self.pos, &mut self.pos_tmp);
+        bucket_sort(
+            &mut self.keys,
+            &mut self.pos,
+            &mut self.keys_tmp,
+            &mut self.pos_tmp,
+            &mut self.counts,
+        );
+        true
+    }
+}
+
+/// Stable sort of `keys` (carrying `pos` along) by MSD bucket sort.
+///
+/// One counting pass distributes the keys into about `n` buckets on the highest bits that vary
+/// between the smallest and largest key (a pass costs O(n), and with real data most buckets
+/// hold one or two keys); small buckets are finished by insertion sort, crowded ones recurse
+/// on their own range of bits. This takes one or two passes where an LSD radix sort over 64-bit
+/// keys takes up to eight.
+fn bucket_sort(
+    keys: &mut [u64],
+    pos: &mut [u32],
+    keys_tmp: &mut [u64],
+    pos_tmp: &mut [u32],
+    counts: &mut Vec<u32>,
+) {
+    let n = keys.len();
+    if n <= INSERTION_MAX {
+        insertion_sort(keys, pos);
+        return;
+    }
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for &k in keys.iter() {
+        lo = lo.min(k);
+        hi = hi.max(k);
+    }
+    if lo == hi {
+        return;
+    }
+    let span = 64 - (lo ^ hi).leading_zeros();
+    let bits = (usize::BITS - n.leading_zeros()).clamp(4, 16).min(span);
+    let shift = span - bits;
+    let mask = (1u64 << bits) - 1;
+    let digit = |k: u64| ((k >> shift) & mask) as usize;
+    counts.clear();
+    counts.resize((1 << bits) + 1, 0);
+    for &k in keys.iter() {
+        counts[digit(k) + 1] += 1;
+    }
+    for b in 1..counts.len() {
+        counts[b] += counts[b - 1];
+    }
+    for i in 0..n {
+        let b = digit(keys[i]);
+        let dst = counts[b] as usize;
+        counts[b] += 1;
+        keys_tmp[dst] = keys[i];
+        pos_tmp[dst] = pos[i];
+    }
+    keys.copy_from_slice(&keys_tmp[..n]);
+    pos.copy_from_slice(&pos_tmp[..n]);
+    // counts[b] is now the end of bucket b (and the start of bucket b + 1).
+    let mut crowded: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0usize;
+    for &end in &counts[..counts.len() - 1] {
+        let end = end as usize;
+        if end - start > INSERTION_MAX {
+            crowded.push((start, end));
+        } else if end - start > 1 {
+            insertion_sort(&mut keys[start..end], &mut pos[start..end]);
         }
+        start = end;
+    }
+    for (s, e) in crowded {
+        bucket_sort(
+            &mut keys[s..e],
+            &mut pos[s..e],
+            &mut keys_tmp[s..e],
+            &mut pos_tmp[s..e],
+            counts,
+        );
+    }
+}
+
+/// Stable insertion sort of a short range.
+#[inline]
+fn insertion_sort(keys: &mut [u64], pos: &mut [u32]) {
+    for i in 1..keys.len() {
+        let (k, p) = (keys[i], pos[i]);
+        let mut j = i;
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
+            pos[j] = pos[j - 1];
+            j -= 1;
+        }
+        keys[j] = k;
+        pos[j] = p;
     }
 }
 
@@ -424,22 +463,39 @@ mod tests {
     }
 
     #[test]
-    fn radix_and_comparison_sorts_agree() {
-        let x: Vec<f64> = (0..3000)
-            .map(|i| ((i * 7919) % 1013) as f64 - 500.0)
-            .collect();
-        let mut a = RankScratch::new();
-        a.keys = x.iter().map(|&v| order_key(v)).collect();
-        a.pos = (0..x.len() as u32).collect();
-        let mut b = RankScratch {
-            keys: a.keys.clone(),
-            pos: a.pos.clone(),
-            ..Default::default()
+    fn bucket_sort_is_a_stable_sort() {
+        let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            state >> 33
         };
-        a.radix_sort();
-        b.comparison_sort();
-        assert_eq!(a.keys, b.keys);
-        assert_eq!(a.pos, b.pos, "both sorts must be stable");
+        let cases: Vec<Vec<f64>> = vec![
+            (0..3000)
+                .map(|i| ((i * 7919) % 1013) as f64 - 500.0)
+                .collect(),
+            (0..5000).map(|_| (next() % 7) as f64).collect(),
+            (0..4000)
+                .map(|_| f64::from_bits(next() << 20) * 1e-300)
+                .collect(),
+            (0..2000)
+                .map(|i| {
+                    if i % 9 == 0 {
+                        -1e8
+                    } else {
+                        (next() % 100_000) as f64 * 1e-3
+                    }
+                })
+                .collect(),
+            (0..1000).map(|i| -(i as f64)).collect(),
+            vec![1.0; 100],
+        ];
+        for x in cases {
+            let mut s = RankScratch::new();
+            assert!(s.sort(&x, None));
+            let mut expected: Vec<u32> = (0..x.len() as u32).collect();
+            expected.sort_by_key(|&i| order_key(x[i as usize]));
+            assert_eq!(s.pos, expected, "sort must equal a stable sort by key");
+        }
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub struct GenerationStats {
     pub evaluations: usize,
 }
 
+#[derive(Clone)]
 pub struct Evolver {
     config: Config,
     n_features: usize,

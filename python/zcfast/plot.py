@@ -1,0 +1,104 @@
+"""Plots of evolution results (needs matplotlib: ``pip install 'zcfast[plot]'``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from zcfast.exceptions import MissingDependencyError
+
+if TYPE_CHECKING:
+    from zcfast._evolve import EvolveResult
+    from zcfast._expression import Expression
+
+__all__ = ["plot_front", "plot_history", "plot_result", "plot_scores"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        if matplotlib.get_backend().lower() != "agg" and not _has_display():
+            matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingDependencyError(
+            "plotting needs matplotlib: pip install 'zcfast[plot]'"
+        ) from None
+    return plt
+
+
+def _has_display() -> bool:
+    import os
+
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def plot_history(result: EvolveResult, ax: Any = None) -> Any:
+    """Best and mean training fitness per generation. Returns the Axes.
+
+    Example
+    -------
+    >>> zcfast.plot.plot_history(result)  # doctest: +SKIP
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
+    h = result.history
+    ax.plot(h["generation"], h["best_fitness"], label="best (training)")
+    ax.plot(h["generation"], h["mean_fitness"], label="mean (training)", alpha=0.7)
+    if "best_validation_fitness" in h.columns and h["best_validation_fitness"].null_count() < h.height:
+        ax.plot(h["generation"], h["best_validation_fitness"], label="best (validation)")
+    ax.set_xlabel("generation")
+    ax.set_ylabel(result.settings["fitness"])
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_front(result: EvolveResult, ax: Any = None) -> Any:
+    """Training fitness against size for the Pareto front. Returns the Axes."""
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
+    sizes = [e.size for e in result.front]
+    fits = [e.fitness for e in result.front]
+    ax.step(sizes, fits, where="post", marker="o")
+    ax.set_xlabel("size (nodes)")
+    ax.set_ylabel(f"{result.settings['fitness']} (training)")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_scores(expression: Expression, matrix: object, targets: object, ax: Any = None) -> Any:
+    """Scatter of the expression's score against the target, with its Spearman ρ in the title."""
+    from zcfast._stats import spearman
+
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
+    scores = expression.evaluate(matrix)
+    y = np.asarray(targets, dtype=np.float64)
+    ok = np.isfinite(scores)
+    ax.scatter(scores[ok], y[ok], s=6, alpha=0.6)
+    ax.set_xlabel(str(expression) if len(str(expression)) < 60 else "evolved score")
+    ax.set_ylabel("accuracy")
+    if ok.sum() >= 3 and np.ptp(scores[ok]) > 0:
+        ax.set_title(f"Spearman ρ = {spearman(scores[ok], y[ok]):.3f} ({ok.sum()} archs)")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_result(
+    result: EvolveResult, matrix: object, targets: object, path: str | Path | None = None
+) -> Any:
+    """History, front and held-out scatter side by side; saved to ``path`` when given."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    plot_history(result, axes[0])
+    plot_front(result, axes[1])
+    plot_scores(result.best, matrix, targets, axes[2])
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig

@@ -1,0 +1,58 @@
+"""The zcfast command line on the real data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.stats
+from zcfast import datasets
+from zcfast.cli import main
+
+from .conftest import NB101_JSON, NB201_JSON
+
+
+def test_evolve_prints_formula_and_correlations(data_dir: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "result.json"
+    code = main(["evolve", str(NB201_JSON), "--task", "cifar100", "--generations", "15",
+                 "--population", "500", "--seed", "2", "--out", str(out), "--no-progress"])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "formula:" in text and "held-out: spearman" in text and "(625 archs)" in text
+    payload = json.loads(out.read_text())
+    assert len(payload["train_rows"]) == 100
+    held_out = payload["test_correlations"]["spearman"]
+    assert 0.7 < held_out <= 1.0
+    assert f"{held_out:.4f}" in text
+
+
+def test_score_a_published_style_formula(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["score", str(NB101_JSON), "--formula", "log(flops) + synflow / params"])
+    assert code == 0
+    df = datasets.load_suite_zero(NB101_JSON)
+    scores = np.log(df["flops"].to_numpy()) + df["synflow"].to_numpy() / df["params"].to_numpy()
+    expected = scipy.stats.spearmanr(scores, df["val_accuracy"].to_numpy()).statistic
+    assert f"all:      spearman {expected:.4f}" in capsys.readouterr().out
+
+
+def test_errors_are_reported_not_raised(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evolve", str(NB201_JSON), "--task", "svhn", "--no-progress"]) == 2
+    assert "task: expected one of" in capsys.readouterr().err
+    assert main(["score", str(NB101_JSON), "--formula", "exp(flops)"]) == 2
+    with pytest.raises(SystemExit):
+        main(["evolve", str(NB101_JSON), "--demo"])
+
+
+def test_python_dash_m(data_dir: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "zcfast", "evolve", str(NB101_JSON), "--generations", "3",
+         "--population", "200", "--no-progress"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "formula:" in proc.stdout
