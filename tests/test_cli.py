@@ -16,11 +16,27 @@ from zcfast.cli import main
 from .conftest import NB101_JSON, NB201_JSON
 
 
-def test_evolve_prints_formula_and_correlations(data_dir: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_evolve_prints_formula_and_correlations(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "result.json"
-    code = main(["evolve", str(NB201_JSON), "--task", "cifar100", "--generations", "15",
-                 "--population", "500", "--seed", "2", "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "evolve",
+            str(NB201_JSON),
+            "--task",
+            "cifar100",
+            "--generations",
+            "15",
+            "--population",
+            "500",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "formula:" in text and "held-out: spearman" in text and "(625 archs)" in text
@@ -31,7 +47,9 @@ def test_evolve_prints_formula_and_correlations(data_dir: Path, tmp_path: Path,
     assert f"{held_out:.4f}" in text
 
 
-def test_score_a_published_style_formula(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_a_published_style_formula(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["score", str(NB101_JSON), "--formula", "log(flops) + synflow / params"])
     assert code == 0
     df = datasets.load_suite_zero(NB101_JSON)
@@ -50,9 +68,21 @@ def test_errors_are_reported_not_raised(data_dir: Path, capsys: pytest.CaptureFi
 
 def test_python_dash_m(data_dir: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "zcfast", "evolve", str(NB101_JSON), "--generations", "3",
-         "--population", "200", "--no-progress"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "zcfast",
+            "evolve",
+            str(NB101_JSON),
+            "--generations",
+            "3",
+            "--population",
+            "200",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "formula:" in proc.stdout

@@ -13,7 +13,9 @@ from zcfast.exceptions import InvalidValueError, UnknownNameError
 from .conftest import NB101_JSON, NB201_CSV, NB201_JSON
 
 
-@pytest.mark.parametrize(("task", "rows"), [("cifar10", 725), ("cifar100", 725), ("ImageNet16-120", 724)])
+@pytest.mark.parametrize(
+    ("task", "rows"), [("cifar10", 725), ("cifar100", 725), ("ImageNet16-120", 724)]
+)
 def test_nb201_json(data_dir: Path, task: str, rows: int) -> None:
     df = datasets.load_suite_zero(NB201_JSON, task)
     assert df.height == rows
@@ -58,7 +60,9 @@ def test_csv_extract_joins_accuracies(data_dir: Path) -> None:
 
 
 def test_features_and_targets() -> None:
-    df = pl.DataFrame({"arch": ["a", "b"], "p": [1.0, 2.0], "q": [3, 4], "val_accuracy": [0.5, 0.6]})
+    df = pl.DataFrame(
+        {"arch": ["a", "b"], "p": [1.0, 2.0], "q": [3, 4], "val_accuracy": [0.5, 0.6]}
+    )
     X, y = datasets.features_and_targets(df)
     assert X.columns == ["p", "q"] and y.to_list() == [0.5, 0.6]
     X, _ = datasets.features_and_targets(df, features=["q"])
@@ -78,7 +82,7 @@ def test_bad_paths(tmp_path: Path) -> None:
         datasets.load_suite_zero(bad)
     txt = tmp_path / "x.txt"
     txt.write_text("")
-    with pytest.raises(InvalidValueError, match=".json or .csv"):
+    with pytest.raises(InvalidValueError, match=r"\.json or \.csv"):
         datasets.load_suite_zero(txt)
     csv = tmp_path / "t.csv"
     csv.write_text("net,a\nx,1\n")

@@ -27,8 +27,16 @@ def test_result_contents() -> None:
     assert r.best.fitness == pytest.approx(zcfast.spearman(r.best.evaluate(X), y), abs=1e-12)
     assert r.best.metric == "spearman" and r.seed == 3
     assert r.history.height == 10 and r.stop_reason == "generations" and not r.interrupted
-    assert set(r.history.columns) >= {"generation", "best_fitness", "mean_fitness", "best_size",
-                                      "mean_size", "invalid_fraction", "evaluations", "seconds"}
+    assert set(r.history.columns) >= {
+        "generation",
+        "best_fitness",
+        "mean_fitness",
+        "best_size",
+        "mean_size",
+        "invalid_fraction",
+        "evaluations",
+        "seconds",
+    }
     assert r.history["generation"].to_list() == list(range(10))
     assert r.best.fitness > 0.9
     sizes = [e.size for e in r.front]
@@ -67,7 +75,9 @@ def test_same_seed_same_result_for_any_thread_count(fitness: str) -> None:
 
 def test_different_seeds_explore_differently() -> None:
     X, y = synthetic(150, 2)
-    runs = {zcfast.evolve(X, y, seed=s, **SMALL).history["mean_fitness"].to_list()[-1] for s in range(3)}
+    runs = {
+        zcfast.evolve(X, y, seed=s, **SMALL).history["mean_fitness"].to_list()[-1] for s in range(3)
+    }
     assert len(runs) == 3
 
 
@@ -84,8 +94,15 @@ def test_function_subset_is_respected() -> None:
     r = zcfast.evolve(X, y, seed=0, functions=["add", "mul"], **SMALL)
     for e in [r.best, *r.front]:
         assert {t for t in e.tokens if not t.startswith("x")} <= {"add", "mul"}
-    r = zcfast.evolve(X, y, seed=0, constants=(-1.0, 1.0), functions=["add", "mul", "max"],
-                      population_size=300, generations=5)
+    r = zcfast.evolve(
+        X,
+        y,
+        seed=0,
+        constants=(-1.0, 1.0),
+        functions=["add", "mul", "max"],
+        population_size=300,
+        generations=5,
+    )
     assert all(t in ("add", "mul", "max") or t[0] in "xc" for t in r.best.tokens)
 
 
@@ -116,9 +133,11 @@ def test_validation_fraction_selects_on_held_out_rows() -> None:
     assert len(val_rows) == 50 and len(np.unique(val_rows)) == 50
     train_rows = np.setdiff1d(np.arange(200), val_rows)
     assert r.best.validation_fitness == pytest.approx(
-        zcfast.spearman(r.best.evaluate(X[val_rows]), y[val_rows]), abs=1e-12)
+        zcfast.spearman(r.best.evaluate(X[val_rows]), y[val_rows]), abs=1e-12
+    )
     assert r.best.fitness == pytest.approx(
-        zcfast.spearman(r.best.evaluate(X[train_rows]), y[train_rows]), abs=1e-12)
+        zcfast.spearman(r.best.evaluate(X[train_rows]), y[train_rows]), abs=1e-12
+    )
     candidates = [e.validation_fitness for e in r.front]
     assert r.best.validation_fitness >= max(candidates) - 1e-12
 
@@ -207,12 +226,20 @@ def test_python_defaults_match_the_core() -> None:
     core = _core.default_config()
     sig = inspect.signature(zcfast.evolve).parameters
     pairs = {
-        "population_size": "population_size", "tournament_size": "tournament_size",
-        "crossover": "p_crossover", "subtree_mutation": "p_subtree_mutation",
-        "hoist_mutation": "p_hoist_mutation", "point_mutation": "p_point_mutation",
-        "point_replace": "p_point_replace", "max_size": "max_size", "max_depth": "max_depth",
-        "parsimony": "parsimony", "elitism": "elitism", "fitness": "fitness",
-        "aggregate": "aggregate", "constants": "constants",
+        "population_size": "population_size",
+        "tournament_size": "tournament_size",
+        "crossover": "p_crossover",
+        "subtree_mutation": "p_subtree_mutation",
+        "hoist_mutation": "p_hoist_mutation",
+        "point_mutation": "p_point_mutation",
+        "point_replace": "p_point_replace",
+        "max_size": "max_size",
+        "max_depth": "max_depth",
+        "parsimony": "parsimony",
+        "elitism": "elitism",
+        "fitness": "fitness",
+        "aggregate": "aggregate",
+        "constants": "constants",
     }
     for py_name, core_name in pairs.items():
         assert sig[py_name].default == core[core_name], py_name

@@ -24,7 +24,9 @@ NUMPY_FUNCS = {
     "div": lambda a, b: np.where(np.abs(b) > EPS, a / np.where(np.abs(b) > EPS, b, 1.0), 1.0),
     "neg": np.negative,
     "abs": np.abs,
-    "log": lambda a: np.where(np.abs(a) > EPS, np.log(np.where(np.abs(a) > EPS, np.abs(a), 1.0)), 0.0),
+    "log": lambda a: np.where(
+        np.abs(a) > EPS, np.log(np.where(np.abs(a) > EPS, np.abs(a), 1.0)), 0.0
+    ),
     "sqrt": lambda a: np.sqrt(np.abs(a)),
     "square": np.square,
     "min": np.minimum,
@@ -85,7 +87,7 @@ def test_parse_and_print() -> None:
     e2 = Expression.parse("-(synflow - 2.5)^2 + max(nwot, jacov)", NAMES)
     assert str(e2) == "-(synflow - 2.5)^2 + max(nwot, jacov)"
     X = np.array([[1.0, 2.0, 3.0, 4.0], [3.0, 0.5, 1.0, -1.0]])
-    np.testing.assert_allclose(e2.evaluate(X), [-(1 - 2.5) ** 2 + 4.0, -(0.5**2) + 0.5])
+    np.testing.assert_allclose(e2.evaluate(X), [-((1 - 2.5) ** 2) + 4.0, -(0.5**2) + 0.5])
 
 
 @pytest.mark.parametrize(
@@ -130,8 +132,7 @@ def test_json_and_pickle_round_trips_give_same_scores() -> None:
     rng = np.random.default_rng(0)
     X = np.abs(rng.normal(size=(100, 3))) + 0.1
     y = X[:, 0] * X[:, 1] + rng.normal(scale=0.1, size=100)
-    result = zcfast.evolve(X, y, population_size=200, generations=5, seed=1,
-                           constants=(-2.0, 2.0))
+    result = zcfast.evolve(X, y, population_size=200, generations=5, seed=1, constants=(-2.0, 2.0))
     for e in [result.best, *result.front]:
         back = Expression.from_json(e.to_json())
         assert back == e and back.fitness == e.fitness and str(back) == str(e)

@@ -22,9 +22,7 @@ def held_out_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def best_single_proxy(X: np.ndarray, y: np.ndarray, names: list[str]) -> tuple[str, float]:
     scores = {
-        name: zcfast.spearman(X[:, j], y)
-        for j, name in enumerate(names)
-        if np.ptp(X[:, j]) > 0
+        name: zcfast.spearman(X[:, j], y) for j, name in enumerate(names) if np.ptp(X[:, j]) > 0
     }
     name = max(scores, key=lambda k: abs(scores[k]))
     return name, abs(scores[name])
@@ -48,18 +46,25 @@ def runs(suite_zero_tasks: dict) -> dict[str, list[tuple[float, float, str]]]:
 
 def test_nb201_cifar10_median_held_out_spearman_at_least_0_90(runs: dict) -> None:
     rhos = [r for r, _, _ in runs["nb201-cifar10"]]
-    print(f"\nNB201 CIFAR-10 held-out Spearman over seeds {list(SEEDS)}: "
-          + ", ".join(f"{r:.3f}" for r in rhos) + f"; median {np.median(rhos):.3f}")
+    print(
+        f"\nNB201 CIFAR-10 held-out Spearman over seeds {list(SEEDS)}: "
+        + ", ".join(f"{r:.3f}" for r in rhos)
+        + f"; median {np.median(rhos):.3f}"
+    )
     assert np.median(rhos) >= 0.90
 
 
-@pytest.mark.parametrize("task", ["nb201-cifar10", "nb201-cifar100", "nb201-ImageNet16-120", "nb101-cifar10"])
+@pytest.mark.parametrize(
+    "task", ["nb201-cifar10", "nb201-cifar100", "nb201-ImageNet16-120", "nb101-cifar10"]
+)
 def test_evolved_proxy_beats_best_single_proxy_on_held_out(runs: dict, task: str) -> None:
     rows = runs[task]
     evolved = [r for r, _, _ in rows]
     single = [s for _, s, _ in rows]
-    print(f"\n{task}: evolved median {np.median(evolved):.3f} (min {min(evolved):.3f}),"
-          f" best single proxy median {np.median(single):.3f}; e.g. {rows[0][2]}")
+    print(
+        f"\n{task}: evolved median {np.median(evolved):.3f} (min {min(evolved):.3f}),"
+        f" best single proxy median {np.median(single):.3f}; e.g. {rows[0][2]}"
+    )
     assert np.median(evolved) > np.median(single)
     # Per seed as well: the evolved proxy wins on at least 4 of 5 held-out splits.
     assert sum(e > s for e, s in zip(evolved, single)) >= len(rows) - 1

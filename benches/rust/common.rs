@@ -51,7 +51,7 @@ pub fn program(size: usize, n_cols: usize, seed: u64) -> Program {
             let left = size - tokens.len();
             // Leaves still needed to close the program with binary functions.
             let choice = rng.below(3);
-            if stack >= 2 && (choice == 0 || left <= stack - 1) {
+            if stack >= 2 && (choice == 0 || left < stack) {
                 tokens.push(BINARY[rng.below(4)].to_string());
                 stack -= 1;
             } else if stack >= 1 && choice == 1 && left > stack {

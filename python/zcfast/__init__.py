@@ -25,6 +25,7 @@ from zcfast._core import __version__
 from zcfast._evolve import DEFAULT_FUNCTIONS, EvolveResult, evolve
 from zcfast._expression import FUNCTIONS, Expression
 from zcfast._stats import kendall, pearson, spearman
+from zcfast.estimator import ProxyEvolver
 
 if TYPE_CHECKING:
     from zcfast import metrics, spaces
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_FUNCTIONS",
     "FUNCTIONS",
     "EvolveResult",
+    "ProxyEvolver",
     "Expression",
     "__version__",
     "datasets",

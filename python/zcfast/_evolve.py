@@ -281,11 +281,11 @@ def evolve(
         p_point_replace=point_replace,
         max_size=max_size,
         max_depth=max_depth,
-        init_depth=tuple(init_depth),
+        init_depth=(int(init_depth[0]), int(init_depth[1])),
         parsimony=parsimony,
         elitism=elitism,
         functions=list(funcs),
-        constants=None if constants is None else tuple(constants),
+        constants=None if constants is None else (float(constants[0]), float(constants[1])),
         fitness=fitness,
         aggregate=aggregate,
         validation_fraction=validation_fraction,
@@ -303,7 +303,9 @@ def evolve(
             stats["seconds"] = time.perf_counter() - t0
             history.append(stats)
             if bar is not None:
-                bar.set_postfix(best=f"{stats['best_fitness']:.4f}", size=stats["best_size"], refresh=False)
+                bar.set_postfix(
+                    best=f"{stats['best_fitness']:.4f}", size=stats["best_size"], refresh=False
+                )
                 bar.update(1)
             if target_fitness is not None and stats["best_fitness"] >= target_fitness:
                 stop_reason = "target_fitness"
@@ -348,7 +350,8 @@ def evolve(
     validation_rows = None
     if validation_fraction is not None:
         validation_rows = [
-            rows[np.asarray(v, dtype=np.int64)] for rows, v in zip(kept_rows, core.validation_rows())
+            rows[np.asarray(v, dtype=np.int64)]
+            for rows, v in zip(kept_rows, core.validation_rows())
         ]
     settings = {
         "fitness": fitness,
@@ -405,7 +408,8 @@ def _apply_missing_policy(
     kept_cols = list(range(n_cols))
     if bad_cols and missing == "raise":
         counts = {
-            names[c]: int(sum((~np.isfinite(t.values[:, c])).sum() for t in tables)) for c in bad_cols
+            names[c]: int(sum((~np.isfinite(t.values[:, c])).sum() for t in tables))
+            for c in bad_cols
         }
         detail = ", ".join(f"{n!r} ({k} rows)" for n, k in counts.items())
         raise InvalidValueError(

@@ -145,7 +145,8 @@ class Expression:
         table = as_table(matrix, None, min_rows=1)
         if table.values.shape[1] != len(self.feature_names):
             raise ShapeError(
-                f"matrix: expected {len(self.feature_names)} columns ({', '.join(self.feature_names)}),"
+                f"matrix: expected {len(self.feature_names)} columns"
+                f" ({', '.join(self.feature_names)}),"
                 f" found {table.values.shape[1]}"
             )
         return np.asarray(_core.evaluate(list(self.tokens), table.values))
@@ -162,9 +163,7 @@ class Expression:
 
         funcs = {"spearman": spearman, "kendall": kendall, "pearson": pearson}
         if fitness not in funcs:
-            raise UnknownNameError(
-                f"fitness: expected one of {sorted(funcs)}, found {fitness!r}"
-            )
+            raise UnknownNameError(f"fitness: expected one of {sorted(funcs)}, found {fitness!r}")
         return funcs[fitness](self.evaluate(matrix), targets)
 
     # -- serialisation ---------------------------------------------------------------------
@@ -241,7 +240,9 @@ class Expression:
         _to_postfix(tree, names, tokens, formula)
         return cls(tokens=tuple(tokens), feature_names=names)
 
-    def with_fitness(self, fitness: float | None, validation_fitness: float | None = None) -> Expression:
+    def with_fitness(
+        self, fitness: float | None, validation_fitness: float | None = None
+    ) -> Expression:
         return replace(self, fitness=fitness, validation_fitness=validation_fitness)
 
 
@@ -250,7 +251,9 @@ _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
 
 def _to_postfix(node: ast.AST, names: tuple[str, ...], out: list[str], formula: str) -> None:
     def fail(what: str) -> InvalidValueError:
-        return InvalidValueError(f"formula: expected {what}, found {ast.unparse(node)!r} in {formula!r}")
+        return InvalidValueError(
+            f"formula: expected {what}, found {ast.unparse(node)!r} in {formula!r}"
+        )
 
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow):
@@ -276,7 +279,8 @@ def _to_postfix(node: ast.AST, names: tuple[str, ...], out: list[str], formula: 
         fname = node.func.id
         if fname not in FUNCTIONS or node.keywords:
             raise UnknownNameError(
-                f"formula: expected functions from {sorted(FUNCTIONS)}, found {fname!r} in {formula!r}"
+                f"formula: expected functions from {sorted(FUNCTIONS)},"
+                f" found {fname!r} in {formula!r}"
             )
         arity = 1 if fname in ("neg", "abs", "log", "sqrt", "square") else 2
         if len(node.args) != arity:

@@ -165,7 +165,9 @@ def as_targets(targets: object, n_rows: int, arg: str = "targets") -> np.ndarray
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
     if arr.ndim != 1:
-        raise ShapeError(f"{arg}: expected a 1-D array of length {n_rows}, found {describe_shape(arr)}")
+        raise ShapeError(
+            f"{arg}: expected a 1-D array of length {n_rows}, found {describe_shape(arr)}"
+        )
     if arr.shape[0] != n_rows:
         raise ShapeError(
             f"{arg}: expected one value per matrix row ({n_rows}), found {arr.shape[0]} values"

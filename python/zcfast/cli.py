@@ -42,16 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     _add_source(ev)
     ev.add_argument("--generations", type=int, default=100, help="generations (default 100)")
     ev.add_argument("--population", type=int, default=4000, help="population size (default 4000)")
-    ev.add_argument("--seed", type=int, default=0, help="seed for the sample and the run (default 0)")
+    ev.add_argument(
+        "--seed", type=int, default=0, help="seed for the sample and the run (default 0)"
+    )
     ev.add_argument(
         "--train-size",
         type=int,
         default=100,
         help="architectures sampled for training; the rest are held out (default 100)",
     )
-    ev.add_argument(
-        "--fitness", choices=["spearman", "kendall", "pearson"], default="spearman"
-    )
+    ev.add_argument("--fitness", choices=["spearman", "kendall", "pearson"], default="spearman")
     ev.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
     ev.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
     ev.add_argument("--out", type=Path, default=None, help="write the full result as JSON here")
@@ -148,7 +148,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     X, y, source = _load(args)
     n = len(y)
     if not 3 <= args.train_size <= n:
-        raise SystemExit(f"zcfast: --train-size must be between 3 and {n} (rows), got {args.train_size}")
+        raise SystemExit(
+            f"zcfast: --train-size must be between 3 and {n} (rows), got {args.train_size}"
+        )
     order = np.random.default_rng(args.seed).permutation(n)
     train, test = np.sort(order[: args.train_size]), np.sort(order[args.train_size :])
     X_train, y_train = X[train], y[train]
@@ -169,16 +171,25 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     train_corr = _correlations(best, X_train, y_train)
     test_corr = _correlations(best, X[test], y[test]) if len(test) >= 3 else None
     print(f"formula:  {best}")
-    print(f"size:     {best.size} nodes, {result.history.height} generations in {result.elapsed:.2f} s"
-          + (" (interrupted)" if result.interrupted else ""))
-    print(f"train:    spearman {_fmt(train_corr['spearman'])}  kendall {_fmt(train_corr['kendall'])}"
-          f"  ({len(train)} archs)")
+    print(
+        f"size:     {best.size} nodes, {result.history.height} generations"
+        f" in {result.elapsed:.2f} s" + (" (interrupted)" if result.interrupted else "")
+    )
+    print(
+        f"train:    spearman {_fmt(train_corr['spearman'])}  kendall {_fmt(train_corr['kendall'])}"
+        f"  ({len(train)} archs)"
+    )
     if test_corr is not None:
-        print(f"held-out: spearman {_fmt(test_corr['spearman'])}  kendall {_fmt(test_corr['kendall'])}"
-              f"  ({len(test)} archs)")
+        print(
+            f"held-out: spearman {_fmt(test_corr['spearman'])}"
+            f"  kendall {_fmt(test_corr['kendall'])}"
+            f"  ({len(test)} archs)"
+        )
         single = _best_single(X[test], y[test])
         if single is not None:
-            print(f"baseline: best single metric on held-out: {single[0]} (spearman {single[1]:.4f})")
+            print(
+                f"baseline: best single metric on held-out: {single[0]} (spearman {single[1]:.4f})"
+            )
     if args.out is not None:
         payload: dict[str, Any] = result.to_dict()
         payload.update(
@@ -192,8 +203,12 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from zcfast.plot import plot_result
 
-        plot_result(result, X[test] if len(test) >= 3 else X_train, y[test] if len(test) >= 3 else y_train,
-                    path=args.plot)
+        plot_result(
+            result,
+            X[test] if len(test) >= 3 else X_train,
+            y[test] if len(test) >= 3 else y_train,
+            path=args.plot,
+        )
         print(f"plot:     {args.plot}")
     return 0
 

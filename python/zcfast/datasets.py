@@ -103,9 +103,7 @@ def load_suite_zero(
                 f"task: expected None for a CSV file (one task per file), found {task!r}"
             )
         return _load_csv(path, accuracy_path)
-    raise InvalidValueError(
-        f"path: expected a .json or .csv file, found {path.name!r}"
-    )
+    raise InvalidValueError(f"path: expected a .json or .csv file, found {path.name!r}")
 
 
 def load_demo() -> pl.DataFrame:
@@ -140,11 +138,11 @@ def features_and_targets(
     >>> X, y = features_and_targets(load_demo())
     """
     if target not in df.columns:
-        raise UnknownNameError(f"target: expected one of the columns {df.columns}, found {target!r}")
+        raise UnknownNameError(
+            f"target: expected one of the columns {df.columns}, found {target!r}"
+        )
     if features is None:
-        features = [
-            c for c, dt in zip(df.columns, df.dtypes) if c != target and dt.is_numeric()
-        ]
+        features = [c for c, dt in zip(df.columns, df.dtypes) if c != target and dt.is_numeric()]
     else:
         unknown = [f for f in features if f not in df.columns]
         if unknown:
@@ -195,16 +193,26 @@ def _read_json_tasks(path: Path) -> dict[str, dict[str, dict[str, object]]]:
     try:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise InvalidValueError(f"path: expected JSON in {path.name}, found invalid JSON ({exc})") from None
+        raise InvalidValueError(
+            f"path: expected JSON in {path.name}, found invalid JSON ({exc})"
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidValueError(f"path: expected a JSON object in {path.name}, found {type(data).__name__}")
+        raise InvalidValueError(
+            f"path: expected a JSON object in {path.name}, found {type(data).__name__}"
+        )
     # NAS-Bench-101's file nests the tasks one level deeper: {"nasbench101": {"cifar10": ...}}.
     if len(data) == 1:
         (only,) = data.values()
-        if isinstance(only, dict) and only and all(
-            isinstance(v, dict) and v and isinstance(next(iter(v.values())), dict)
-            and ACCURACY_COLUMN in next(iter(v.values()))
-            for v in only.values()
+        if (
+            isinstance(only, dict)
+            and only
+            and all(
+                isinstance(v, dict)
+                and v
+                and isinstance(next(iter(v.values())), dict)
+                and ACCURACY_COLUMN in next(iter(v.values()))
+                for v in only.values()
+            )
         ):
             data = only
     return data
@@ -241,7 +249,11 @@ def _load_json(path: Path, task: str | None) -> pl.DataFrame:
             columns[p].append(None if v is None else float(v))  # type: ignore[arg-type]
         acc = record.get(ACCURACY_COLUMN)
         columns[ACCURACY_COLUMN].append(None if acc is None else float(acc))  # type: ignore[arg-type]
-    schema = {ARCH_COLUMN: pl.String, **{p: pl.Float64 for p in proxies}, ACCURACY_COLUMN: pl.Float64}
+    schema = {
+        ARCH_COLUMN: pl.String,
+        **{p: pl.Float64 for p in proxies},
+        ACCURACY_COLUMN: pl.Float64,
+    }
     return _normalise(pl.DataFrame(columns, schema=schema), source=f"{path.name}:{task}")
 
 
@@ -275,13 +287,17 @@ def _load_csv(path: Path, accuracy_path: str | Path | None) -> pl.DataFrame:
 def _normalise(df: pl.DataFrame, source: str) -> pl.DataFrame:
     """Puts ``arch`` first and ``val_accuracy`` last, metrics as Float64 in between."""
     if ACCURACY_COLUMN not in df.columns:
-        raise InvalidValueError(f"{source}: expected a '{ACCURACY_COLUMN}' column, found {df.columns}")
+        raise InvalidValueError(
+            f"{source}: expected a '{ACCURACY_COLUMN}' column, found {df.columns}"
+        )
     metric_cols = [
-        c for c, dt in zip(df.columns, df.dtypes)
+        c
+        for c, dt in zip(df.columns, df.dtypes)
         if c not in (ARCH_COLUMN, ACCURACY_COLUMN) and dt.is_numeric()
     ]
     text_cols = [
-        c for c, dt in zip(df.columns, df.dtypes)
+        c
+        for c, dt in zip(df.columns, df.dtypes)
         if c not in (ARCH_COLUMN, ACCURACY_COLUMN) and not dt.is_numeric()
     ]
     front = [ARCH_COLUMN] if ARCH_COLUMN in df.columns else []

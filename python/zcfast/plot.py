@@ -48,7 +48,10 @@ def plot_history(result: EvolveResult, ax: Any = None) -> Any:
     h = result.history
     ax.plot(h["generation"], h["best_fitness"], label="best (training)")
     ax.plot(h["generation"], h["mean_fitness"], label="mean (training)", alpha=0.7)
-    if "best_validation_fitness" in h.columns and h["best_validation_fitness"].null_count() < h.height:
+    if (
+        "best_validation_fitness" in h.columns
+        and h["best_validation_fitness"].null_count() < h.height
+    ):
         ax.plot(h["generation"], h["best_validation_fitness"], label="best (validation)")
     ax.set_xlabel("generation")
     ax.set_ylabel(result.settings["fitness"])
@@ -71,7 +74,11 @@ def plot_front(result: EvolveResult, ax: Any = None) -> Any:
 
 
 def plot_scores(expression: Expression, matrix: object, targets: object, ax: Any = None) -> Any:
-    """Scatter of the expression's score against the target, with its Spearman ρ in the title."""
+    """Scatter of the expression's score rank against the target, with Spearman ρ in the title.
+
+    Ranks (as percentiles) rather than raw scores are plotted because evolved scores are often
+    heavy-tailed, and the rank is what the correlation measures.
+    """
     from zcfast._stats import spearman
 
     plt = _pyplot()
@@ -79,8 +86,14 @@ def plot_scores(expression: Expression, matrix: object, targets: object, ax: Any
     scores = expression.evaluate(matrix)
     y = np.asarray(targets, dtype=np.float64)
     ok = np.isfinite(scores)
-    ax.scatter(scores[ok], y[ok], s=6, alpha=0.6)
-    ax.set_xlabel(str(expression) if len(str(expression)) < 60 else "evolved score")
+    pct = (
+        100.0
+        * np.argsort(np.argsort(scores[ok], kind="stable"), kind="stable")
+        / max(ok.sum() - 1, 1)
+    )
+    ax.scatter(pct, y[ok], s=6, alpha=0.6)
+    name = str(expression) if len(str(expression)) < 50 else "evolved proxy"
+    ax.set_xlabel(f"rank of {name} (percentile)")
     ax.set_ylabel("accuracy")
     if ok.sum() >= 3 and np.ptp(scores[ok]) > 0:
         ax.set_title(f"Spearman ρ = {spearman(scores[ok], y[ok]):.3f} ({ok.sum()} archs)")

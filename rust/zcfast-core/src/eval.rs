@@ -14,7 +14,7 @@ pub const BLOCK: usize = 256;
 
 /// Reusable buffers for evaluating programs; one per thread.
 pub struct Evaluator {
-    buffers: Vec<Box<[f64; BLOCK]>>,
+    buffers: Vec<[f64; BLOCK]>,
     free: Vec<usize>,
     stack: Vec<Slot>,
     avx2: bool,
@@ -74,7 +74,7 @@ impl Evaluator {
         let nodes = program.nodes();
         // At most one buffer per node is ever live.
         while self.buffers.len() < nodes.len() {
-            self.buffers.push(Box::new([0.0; BLOCK]));
+            self.buffers.push([0.0; BLOCK]);
         }
         let n = data.n_rows();
         let mut start = 0;
@@ -190,11 +190,7 @@ fn has_avx2() -> bool {
 
 /// Mutable access to buffer `a` and shared access to buffer `b` (`a != b`).
 #[inline(always)]
-fn pair_mut(
-    bufs: &mut [Box<[f64; BLOCK]>],
-    a: usize,
-    b: usize,
-) -> (&mut [f64; BLOCK], &[f64; BLOCK]) {
+fn pair_mut(bufs: &mut [[f64; BLOCK]], a: usize, b: usize) -> (&mut [f64; BLOCK], &[f64; BLOCK]) {
     debug_assert_ne!(a, b);
     if a < b {
         let (lo, hi) = bufs.split_at_mut(b);

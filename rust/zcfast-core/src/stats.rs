@@ -427,10 +427,35 @@ fn constant_error(arg: &str, x: &[f64]) -> CoreError {
 /// Spearman's ρ between `a` and `b` (average ranks for ties).
 pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
     check_pair(a, b)?;
-    let target = RankedTarget::new(b, "b")?;
-    target
-        .spearman(a, &mut RankScratch::new())
-        .ok_or_else(|| constant_error("a", a))
+    if b.len() < 2 {
+        return Err(CoreError::shape("b", "at least 2 values", format!("{} values", b.len())));
+    }
+    let mut scratch = RankScratch::new();
+    let mut rb = average_ranks(b, &mut scratch).ok_or_else(|| {
+        let i = b.iter().position(|v| !v.is_finite()).unwrap_or(0);
+        CoreError::invalid("b", "finite values", format!("{} at position {i}", b[i]))
+    })?;
+    let mean = (b.len() as f64 + 1.0) / 2.0;
+    rb.iter_mut().for_each(|r| *r -= mean);
+    let ss_b: f64 = rb.iter().map(|r| r * r).sum();
+    if ss_b <= 0.0 {
+        return Err(constant_error("b", b));
+    }
+    // Walk a's tie groups in sorted order: no rank vector for `a` is materialised.
+    if !scratch.sort(a, None) {
+        unreachable!("check_pair rejects non-finite a");
+    }
+    let (mut dot, mut ss_a) = (0.0, 0.0);
+    for_each_tie_group(&scratch.keys, |start, end| {
+        let r = (start + end + 1) as f64 / 2.0 - mean;
+        let group: f64 = scratch.pos[start..end].iter().map(|&p| rb[p as usize]).sum();
+        dot += r * group;
+        ss_a += (end - start) as f64 * r * r;
+    });
+    if ss_a <= 0.0 {
+        return Err(constant_error("a", a));
+    }
+    Ok(clamp_unit(dot / (ss_a * ss_b).sqrt()))
 }
 
 /// Kendall's τ-b between `a` and `b`.

@@ -81,8 +81,16 @@ impl Evolver {
                 ));
             }
         }
-        let (train, validation, validation_rows) = match config.validation_fraction {
-            None => (tasks, Vec::new(), Vec::new()),
+        let Split {
+            train,
+            validation,
+            validation_rows,
+        } = match config.validation_fraction {
+            None => Split {
+                train: tasks,
+                validation: Vec::new(),
+                validation_rows: Vec::new(),
+            },
             Some(fraction) => split(&tasks, fraction, config.seed)?,
         };
         Ok(Self {
@@ -368,12 +376,15 @@ impl Evolver {
     }
 }
 
+/// Tasks divided into training and validation rows.
+struct Split {
+    train: Vec<Task>,
+    validation: Vec<Task>,
+    validation_rows: Vec<Vec<usize>>,
+}
+
 /// Splits each task's rows at random into training and validation parts.
-fn split(
-    tasks: &[Task],
-    fraction: f64,
-    seed: u64,
-) -> Result<(Vec<Task>, Vec<Task>, Vec<Vec<usize>>)> {
+fn split(tasks: &[Task], fraction: f64, seed: u64) -> Result<Split> {
     let mut train = Vec::new();
     let mut validation = Vec::new();
     let mut rows_out = Vec::new();
@@ -402,5 +413,9 @@ fn split(
         validation.push(task.subset(&val_rows, &format!("targets[{i}] (validation rows)"))?);
         rows_out.push(val_rows);
     }
-    Ok((train, validation, rows_out))
+    Ok(Split {
+        train,
+        validation,
+        validation_rows: rows_out,
+    })
 }
