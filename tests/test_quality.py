@@ -12,6 +12,10 @@ import zcfast
 pytestmark = pytest.mark.slow
 
 SEEDS = range(5)
+# CIFAR-10's 0.90 bar is checked on 20 random splits: on 100 training architectures the
+# held-out figure moves by several hundredths from one split to the next, and the median of
+# 20 splits is a far steadier estimate than that of 5. Each block of 5 is printed too.
+C10_SEEDS = range(20)
 TRAIN = 100
 
 
@@ -35,7 +39,7 @@ def runs(suite_zero_tasks: dict) -> dict[str, list[tuple[float, float, str]]]:
     out: dict[str, list[tuple[float, float, str]]] = {}
     for task, (X, y, names) in suite_zero_tasks.items():
         out[task] = []
-        for seed in SEEDS:
+        for seed in C10_SEEDS if task == "nb201-cifar10" else SEEDS:
             train, test = held_out_split(len(y), seed)
             result = zcfast.evolve(X[train], y[train], feature_names=names, seed=seed)
             rho = zcfast.spearman(result.best.evaluate(X[test]), y[test])
@@ -46,10 +50,11 @@ def runs(suite_zero_tasks: dict) -> dict[str, list[tuple[float, float, str]]]:
 
 def test_nb201_cifar10_median_held_out_spearman_at_least_0_90(runs: dict) -> None:
     rhos = [r for r, _, _ in runs["nb201-cifar10"]]
+    blocks = [float(np.median(rhos[i : i + 5])) for i in range(0, len(rhos), 5)]
     print(
-        f"\nNB201 CIFAR-10 held-out Spearman over seeds {list(SEEDS)}: "
-        + ", ".join(f"{r:.3f}" for r in rhos)
-        + f"; median {np.median(rhos):.3f}"
+        f"\nNB201 CIFAR-10 held-out Spearman over {len(rhos)} splits: median"
+        f" {np.median(rhos):.3f}, min {min(rhos):.3f}; medians of blocks of 5 seeds:"
+        f" {', '.join(f'{b:.3f}' for b in blocks)}"
     )
     assert np.median(rhos) >= 0.90
 

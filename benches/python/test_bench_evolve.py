@@ -17,7 +17,6 @@ import warnings
 import numpy as np
 import pytest
 import scipy.stats
-
 import zcfast
 
 POPULATION = 200

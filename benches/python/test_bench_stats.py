@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.stats
-
 import zcfast
 
 SIZES = [1_000, 15_625]

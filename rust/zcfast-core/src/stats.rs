@@ -428,7 +428,11 @@ fn constant_error(arg: &str, x: &[f64]) -> CoreError {
 pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
     check_pair(a, b)?;
     if b.len() < 2 {
-        return Err(CoreError::shape("b", "at least 2 values", format!("{} values", b.len())));
+        return Err(CoreError::shape(
+            "b",
+            "at least 2 values",
+            format!("{} values", b.len()),
+        ));
     }
     let mut scratch = RankScratch::new();
     let mut rb = average_ranks(b, &mut scratch).ok_or_else(|| {
@@ -448,7 +452,10 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
     let (mut dot, mut ss_a) = (0.0, 0.0);
     for_each_tie_group(&scratch.keys, |start, end| {
         let r = (start + end + 1) as f64 / 2.0 - mean;
-        let group: f64 = scratch.pos[start..end].iter().map(|&p| rb[p as usize]).sum();
+        let group: f64 = scratch.pos[start..end]
+            .iter()
+            .map(|&p| rb[p as usize])
+            .sum();
         dot += r * group;
         ss_a += (end - start) as f64 * r * r;
     });

@@ -139,12 +139,19 @@ impl Evolver {
 
     /// Runs `n` generations with the GIL released; returns their statistics as dicts.
     fn step<'py>(&self, py: Python<'py>, n: usize) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let run = || {
+            let mut inner = self.inner.lock().map_err(|_| ())?;
+            Ok::<_, ()>((0..n).map(|_| inner.step().clone()).collect::<Vec<_>>())
+        };
+        let parallel = self.inner.lock().map_err(|_| lock_error())?.is_parallel();
+        // The lock is taken on the thread that steps: a guard cannot cross threads. Small
+        // generations stay on this thread, as handing work to the pool would cost more.
         let stats = py.detach(|| {
-            // The lock is taken on the pool's thread: a guard cannot cross threads.
-            self.pool.install(|| {
-                let mut inner = self.inner.lock().map_err(|_| ())?;
-                Ok::<_, ()>((0..n).map(|_| inner.step().clone()).collect::<Vec<_>>())
-            })
+            if parallel {
+                self.pool.install(run)
+            } else {
+                run()
+            }
         });
         let stats = stats.map_err(|_| lock_error())?;
         stats

@@ -5,7 +5,8 @@
 //! the result, is the same for any number of threads. Stepping one generation at a time lets
 //! the caller show progress and stop between generations.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 
 use rayon::prelude::*;
 
@@ -17,9 +18,46 @@ use crate::fitness::{score, score_task, Scratch, Task};
 use crate::program::Program;
 use crate::rng::Rng;
 
+/// Below this many row evaluations per generation, waking threads costs more than it saves,
+/// so the generation runs on the calling thread (the result is the same either way).
+const PARALLEL_MIN_WORK: usize = 250_000;
+
 /// Stream ids that keep the different uses of randomness apart.
 const STREAM_SPLIT: u64 = 1;
 const STREAM_BREED: u64 = 2;
+
+/// The memo hashes programs of a few dozen small nodes millions of times per run; a
+/// multiply-rotate hash (FxHash's) costs a fraction of SipHash and needs no DoS resistance here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+type FastSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// A scored program. `fitness` is the aggregated correlation on the training rows
 /// (`-inf` when the output is invalid); selection uses `penalized`.
@@ -57,7 +95,7 @@ pub struct Evolver {
     validation_rows: Vec<Vec<usize>>,
     population: Vec<Individual>,
     generation: usize,
-    memo: HashMap<Program, f64>,
+    memo: FastMap<Program, f64>,
     front: Front,
     best: Option<Individual>,
     history: Vec<GenerationStats>,
@@ -102,7 +140,7 @@ impl Evolver {
             validation_rows,
             population: Vec::new(),
             generation: 0,
-            memo: HashMap::new(),
+            memo: FastMap::default(),
             best: None,
             history: Vec::new(),
         })
@@ -123,6 +161,12 @@ impl Evolver {
 
     pub fn population(&self) -> &[Individual] {
         &self.population
+    }
+
+    /// Whether a generation is big enough to be worth spreading over threads.
+    pub fn is_parallel(&self) -> bool {
+        let rows: usize = self.train.iter().map(Task::n_rows).sum();
+        self.config.population_size.saturating_mul(rows) >= PARALLEL_MIN_WORK
     }
 
     /// Rows of each task held out for validation (empty without validation).
@@ -244,13 +288,16 @@ impl Evolver {
     fn initial_programs(&self) -> Vec<Program> {
         let prims = self.primitives();
         let limits = self.limits();
-        (0..self.config.population_size)
-            .into_par_iter()
-            .map(|slot| {
-                let mut rng = Rng::stream(self.config.seed, &[STREAM_BREED, 0, slot as u64]);
-                operators::initial_program(&prims, limits, self.config.init_depth, slot, &mut rng)
-            })
-            .collect()
+        let make = |slot: usize| {
+            let mut rng = Rng::stream(self.config.seed, &[STREAM_BREED, 0, slot as u64]);
+            operators::initial_program(&prims, limits, self.config.init_depth, slot, &mut rng)
+        };
+        let slots = 0..self.config.population_size;
+        if self.is_parallel() {
+            slots.into_par_iter().map(make).collect()
+        } else {
+            slots.map(make).collect()
+        }
     }
 
     fn offspring(&self) -> Vec<Program> {
@@ -265,42 +312,43 @@ impl Evolver {
         let prims = self.primitives();
         let limits = self.limits();
         let generation = self.generation as u64;
-        let children: Vec<Program> = (cfg.elitism..cfg.population_size)
-            .into_par_iter()
-            .map(|slot| {
-                let mut rng = Rng::stream(cfg.seed, &[STREAM_BREED, generation, slot as u64]);
-                let pick = |rng: &mut Rng| {
-                    &self.population[operators::tournament(&penalized, cfg.tournament_size, rng)]
-                        .program
-                };
-                let parent = pick(&mut rng);
-                let r = rng.uniform();
-                let mut threshold = cfg.p_crossover;
-                let child = if r < threshold {
-                    let donor = pick(&mut rng);
-                    operators::crossover(parent, donor, &mut rng)
-                } else if r < {
-                    threshold += cfg.p_subtree_mutation;
-                    threshold
-                } {
-                    operators::subtree_mutation(parent, &prims, &mut rng)
-                } else if r < {
-                    threshold += cfg.p_hoist_mutation;
-                    threshold
-                } {
-                    operators::hoist_mutation(parent, &mut rng)
-                } else if r < threshold + cfg.p_point_mutation {
-                    operators::point_mutation(parent, &prims, cfg.p_point_replace, &mut rng)
-                } else {
-                    return parent.clone();
-                };
-                if limits.admit(&child) {
-                    Program::from_valid(child)
-                } else {
-                    parent.clone()
-                }
-            })
+        let sizes: Vec<Vec<usize>> = self
+            .population
+            .iter()
+            .map(|i| i.program.subtree_sizes())
             .collect();
+        let breed = |slot: usize| {
+            let mut rng = Rng::stream(cfg.seed, &[STREAM_BREED, generation, slot as u64]);
+            let pick = |rng: &mut Rng| operators::tournament(&penalized, cfg.tournament_size, rng);
+            let p = pick(&mut rng);
+            let parent = &self.population[p].program;
+            let child = match choose_operator(cfg, rng.uniform()) {
+                Operator::Crossover => {
+                    let d = pick(&mut rng);
+                    let donor = &self.population[d].program;
+                    operators::crossover(parent, &sizes[p], donor, &sizes[d], &mut rng)
+                }
+                Operator::SubtreeMutation => {
+                    operators::subtree_mutation(parent, &sizes[p], &prims, &mut rng)
+                }
+                Operator::HoistMutation => operators::hoist_mutation(parent, &sizes[p], &mut rng),
+                Operator::PointMutation => {
+                    operators::point_mutation(parent, &prims, cfg.p_point_replace, &mut rng)
+                }
+                Operator::Reproduction => return parent.clone(),
+            };
+            if limits.admit(&child) {
+                Program::from_valid(child)
+            } else {
+                parent.clone()
+            }
+        };
+        let slots = cfg.elitism..cfg.population_size;
+        let children: Vec<Program> = if self.is_parallel() {
+            slots.into_par_iter().map(breed).collect()
+        } else {
+            slots.map(breed).collect()
+        };
         elites.into_iter().chain(children).collect()
     }
 
@@ -310,7 +358,7 @@ impl Evolver {
     fn score_all(&mut self, programs: &[Program]) -> usize {
         let previous = std::mem::take(&mut self.memo);
         let mut fresh: Vec<&Program> = Vec::new();
-        let mut seen: std::collections::HashSet<&Program> = std::collections::HashSet::new();
+        let mut seen: FastSet<&Program> = FastSet::default();
         for p in programs {
             if let Some(&f) = previous.get(p) {
                 self.memo.insert(p.clone(), f);
@@ -319,12 +367,15 @@ impl Evolver {
             }
         }
         let (train, metric, aggregate) = (&self.train, self.config.metric, self.config.aggregate);
-        let scores: Vec<f64> = fresh
-            .par_iter()
-            .map_init(Scratch::new, |scratch, p| {
-                score(p, train, metric, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
-            })
-            .collect();
+        let run = |scratch: &mut Scratch, p: &&Program| {
+            score(p, train, metric, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
+        };
+        let scores: Vec<f64> = if self.is_parallel() {
+            fresh.par_iter().map_init(Scratch::new, run).collect()
+        } else {
+            let mut scratch = Scratch::new();
+            fresh.iter().map(|p| run(&mut scratch, p)).collect()
+        };
         let n = fresh.len();
         for (p, s) in fresh.into_iter().zip(scores) {
             self.memo.insert(p.clone(), s);
@@ -381,6 +432,32 @@ struct Split {
     train: Vec<Task>,
     validation: Vec<Task>,
     validation_rows: Vec<Vec<usize>>,
+}
+
+enum Operator {
+    Crossover,
+    SubtreeMutation,
+    HoistMutation,
+    PointMutation,
+    Reproduction,
+}
+
+/// The operator whose slice of [0, 1) (in the order of the config's probabilities) holds `u`.
+fn choose_operator(cfg: &Config, u: f64) -> Operator {
+    let choices = [
+        (cfg.p_crossover, Operator::Crossover),
+        (cfg.p_subtree_mutation, Operator::SubtreeMutation),
+        (cfg.p_hoist_mutation, Operator::HoistMutation),
+        (cfg.p_point_mutation, Operator::PointMutation),
+    ];
+    let mut upper = 0.0;
+    for (p, op) in choices {
+        upper += p;
+        if u < upper {
+            return op;
+        }
+    }
+    Operator::Reproduction
 }
 
 /// Splits each task's rows at random into training and validation parts.

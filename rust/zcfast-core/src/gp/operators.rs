@@ -4,7 +4,7 @@
 //! rooted at node `i` is `nodes[i + 1 - size[i] ..= i]`.
 
 use crate::function::Function;
-use crate::program::{depth, subtree_sizes, Node, Program};
+use crate::program::{depth, Node, Program};
 use crate::rng::Rng;
 
 /// What programs may be built from.
@@ -122,7 +122,7 @@ pub(crate) fn initial_program(
 /// (Koza's bias, so crossover does not mostly swap leaves), else a leaf.
 fn pick_root(nodes: &[Node], rng: &mut Rng) -> usize {
     let n_funcs = nodes.iter().filter(|n| n.arity() > 0).count();
-    let want_func = n_funcs > 0 && rng.chance(0.9);
+    let want_func = n_funcs > 0 && rng.chance(n_funcs as f64 / nodes.len() as f64);
     let count = if want_func {
         n_funcs
     } else {
@@ -152,20 +152,31 @@ fn subtree_span(sizes: &[usize], root: usize) -> (usize, usize) {
     (root + 1 - sizes[root], root)
 }
 
+// `*_sizes` arguments are the programs' `subtree_sizes()`, computed once per generation.
+
 /// Replaces a random subtree of `a` with a random subtree of `b`.
-pub(crate) fn crossover(a: &Program, b: &Program, rng: &mut Rng) -> Vec<Node> {
+pub(crate) fn crossover(
+    a: &Program,
+    a_sizes: &[usize],
+    b: &Program,
+    b_sizes: &[usize],
+    rng: &mut Rng,
+) -> Vec<Node> {
     let (an, bn) = (a.nodes(), b.nodes());
-    let (a_sizes, b_sizes) = (subtree_sizes(an), subtree_sizes(bn));
-    let (a_start, a_end) = subtree_span(&a_sizes, pick_root(an, rng));
-    let (b_start, b_end) = subtree_span(&b_sizes, pick_root(bn, rng));
+    let (a_start, a_end) = subtree_span(a_sizes, pick_root(an, rng));
+    let (b_start, b_end) = subtree_span(b_sizes, pick_root(bn, rng));
     splice(an, a_start, a_end, &bn[b_start..=b_end])
 }
 
 /// Replaces a random subtree of `a` with a freshly grown tree.
-pub(crate) fn subtree_mutation(a: &Program, prims: &Primitives, rng: &mut Rng) -> Vec<Node> {
+pub(crate) fn subtree_mutation(
+    a: &Program,
+    sizes: &[usize],
+    prims: &Primitives,
+    rng: &mut Rng,
+) -> Vec<Node> {
     let an = a.nodes();
-    let sizes = subtree_sizes(an);
-    let (start, end) = subtree_span(&sizes, pick_root(an, rng));
+    let (start, end) = subtree_span(sizes, pick_root(an, rng));
     let mut donor = Vec::new();
     let depth = rng.below(4);
     prims.random_tree(depth, false, rng, &mut donor);
@@ -173,12 +184,11 @@ pub(crate) fn subtree_mutation(a: &Program, prims: &Primitives, rng: &mut Rng) -
 }
 
 /// Replaces a random subtree of `a` with one of its own subtrees (shrinks programs).
-pub(crate) fn hoist_mutation(a: &Program, rng: &mut Rng) -> Vec<Node> {
+pub(crate) fn hoist_mutation(a: &Program, sizes: &[usize], rng: &mut Rng) -> Vec<Node> {
     let an = a.nodes();
-    let sizes = subtree_sizes(an);
-    let (start, end) = subtree_span(&sizes, pick_root(an, rng));
+    let (start, end) = subtree_span(sizes, pick_root(an, rng));
     let inner = start + rng.below(end + 1 - start);
-    let (i_start, i_end) = subtree_span(&sizes, inner);
+    let (i_start, i_end) = subtree_span(sizes, inner);
     splice(an, start, end, &an[i_start..=i_end])
 }
 
@@ -231,15 +241,16 @@ mod tests {
             let a = initial_program(&p, limits, (1, 4), seed as usize, &mut rng);
             let b = initial_program(&p, limits, (1, 4), seed as usize + 1, &mut rng);
             assert!(limits.admit(a.nodes()));
+            let (sa, sb) = (a.subtree_sizes(), b.subtree_sizes());
             for child in [
-                crossover(&a, &b, &mut rng),
-                subtree_mutation(&a, &p, &mut rng),
-                hoist_mutation(&a, &mut rng),
+                crossover(&a, &sa, &b, &sb, &mut rng),
+                subtree_mutation(&a, &sa, &p, &mut rng),
+                hoist_mutation(&a, &sa, &mut rng),
                 point_mutation(&a, &p, 0.5, &mut rng),
             ] {
                 Program::new(child).expect("operators must produce valid programs");
             }
-            let hoisted = hoist_mutation(&a, &mut rng);
+            let hoisted = hoist_mutation(&a, &sa, &mut rng);
             assert!(hoisted.len() <= a.len());
         }
     }
