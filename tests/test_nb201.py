@@ -58,10 +58,19 @@ def test_string_layout_matches_official_format() -> None:
         "|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|avg_pool_3x3~1|nor_conv_1x1~2|"
     )
     assert nb201.op_names(t) == (
-        "avg_pool_3x3", "skip_connect", "nor_conv_1x1", "none", "avg_pool_3x3", "nor_conv_1x1"
+        "avg_pool_3x3",
+        "skip_connect",
+        "nor_conv_1x1",
+        "none",
+        "avg_pool_3x3",
+        "nor_conv_1x1",
     )
     assert nb201.op_counts((2, 2, 3, 1, 4, 0)) == {
-        "none": 1, "skip_connect": 1, "nor_conv_1x1": 1, "nor_conv_3x3": 2, "avg_pool_3x3": 1
+        "none": 1,
+        "skip_connect": 1,
+        "nor_conv_1x1": 1,
+        "nor_conv_3x3": 2,
+        "avg_pool_3x3": 1,
     }
 
 
@@ -234,9 +243,7 @@ def test_only_chosen_ops_exist_as_modules() -> None:
     for cell in cells:
         assert len(cell.layers) == 6
         kinds = Counter(type(m).__name__ for m in cell.layers)
-        assert kinds == Counter(
-            {"ReLUConvBN": 3, "AvgPool2d": 1, "Identity": 1, "Zero": 1}
-        )
+        assert kinds == Counter({"ReLUConvBN": 3, "AvgPool2d": 1, "Identity": 1, "Zero": 1})
         convs = [m[1] for m in cell.layers if isinstance(m, ReLUConvBN)]
         assert sorted(c.kernel_size[0] for c in convs) == [1, 1, 3]
     assert sum(isinstance(m, Zero) for m in net.modules()) == 15

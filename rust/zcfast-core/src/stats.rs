@@ -9,6 +9,8 @@ use crate::error::{CoreError, Result};
 
 /// Ranges this small are finished with insertion sort.
 const INSERTION_MAX: usize = 24;
+/// Ranges up to this size use a comparison sort instead of bucket passes.
+const PACKED_MAX: usize = 256;
 
 /// Maps finite floats to integers with the same order; `-0.0` and `0.0` map to the same key.
 #[inline(always)]
@@ -97,6 +99,10 @@ fn bucket_sort(
         insertion_sort(keys, pos);
         return;
     }
+    if n <= PACKED_MAX {
+        packed_sort(keys, pos);
+        return;
+    }
     let (mut lo, mut hi) = (u64::MAX, 0u64);
     for &k in keys.iter() {
         lo = lo.min(k);
@@ -147,6 +153,22 @@ fn bucket_sort(
             &mut pos_tmp[s..e],
             counts,
         );
+    }
+}
+
+/// Comparison sort of (key, sequence position) packed into one integer: stable by
+/// construction, and cheaper than bucket passes for a few hundred keys.
+fn packed_sort(keys: &mut [u64], pos: &mut [u32]) {
+    let mut packed: Vec<u128> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (u128::from(k) << 32) | i as u128)
+        .collect();
+    packed.sort_unstable();
+    let old_pos = pos.to_vec();
+    for (i, p) in packed.into_iter().enumerate() {
+        keys[i] = (p >> 32) as u64;
+        pos[i] = old_pos[(p & 0xFFFF_FFFF) as usize];
     }
 }
 
