@@ -82,7 +82,7 @@ impl RankScratch {
 
 /// Stable sort of `keys` (carrying `pos` along) by MSD bucket sort.
 ///
-/// One counting pass distributes the keys into about `n` buckets on the highest bits that vary
+/// One counting pass distributes the keys into about `n / 2` buckets on the highest bits that vary
 /// between the smallest and largest key (a pass costs O(n), and with real data most buckets
 /// hold one or two keys); small buckets are finished by insertion sort, crowded ones recurse
 /// on their own range of bits. This takes one or two passes where an LSD radix sort over 64-bit
@@ -112,7 +112,7 @@ fn bucket_sort(
         return;
     }
     let span = 64 - (lo ^ hi).leading_zeros();
-    let bits = (usize::BITS - n.leading_zeros()).clamp(4, 16).min(span);
+    let bits = (usize::BITS - n.leading_zeros() - 1).clamp(4, 16).min(span);
     let shift = span - bits;
     let mask = (1u64 << bits) - 1;
     let digit = |k: u64| ((k >> shift) & mask) as usize;
