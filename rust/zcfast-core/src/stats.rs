@@ -82,17 +82,29 @@ impl RankScratch {
 
 /// Stable sort of `keys` (carrying `pos` along) by MSD bucket sort.
 ///
-/// One counting pass distributes the keys into about `n / 2` buckets on the highest bits that vary
-/// between the smallest and largest key (a pass costs O(n), and with real data most buckets
-/// hold one or two keys); small buckets are finished by insertion sort, crowded ones recurse
-/// on their own range of bits. This takes one or two passes where an LSD radix sort over 64-bit
-/// keys takes up to eight.
+/// One counting pass distributes the keys into about `n / 2` buckets spaced evenly between the
+/// smallest and largest value (a pass costs O(n), and with real data most buckets hold a key
+/// or two); small buckets are finished by insertion sort, crowded ones recurse on their own
+/// range. Where even spacing cannot separate the keys (a range too wide for a float, or one
+/// bucket taking everything), the level buckets on the highest differing key bits instead,
+/// which always makes progress.
 fn bucket_sort(
     keys: &mut [u64],
     pos: &mut [u32],
     keys_tmp: &mut [u64],
     pos_tmp: &mut [u32],
     counts: &mut Vec<u32>,
+) {
+    sort_level(keys, pos, keys_tmp, pos_tmp, counts, true);
+}
+
+fn sort_level(
+    keys: &mut [u64],
+    pos: &mut [u32],
+    keys_tmp: &mut [u64],
+    pos_tmp: &mut [u32],
+    counts: &mut Vec<u32>,
+    by_value: bool,
 ) {
     let n = keys.len();
     if n <= INSERTION_MAX {
@@ -112,12 +124,24 @@ fn bucket_sort(
         return;
     }
     let span = 64 - (lo ^ hi).leading_zeros();
-    let bits = (usize::BITS - n.leading_zeros() - 1).clamp(4, 16).min(span);
-    let shift = span - bits;
+    let bits = (usize::BITS - n.leading_zeros() - 1).clamp(4, 16);
+    let (v_lo, v_hi) = (key_value(lo), key_value(hi));
+    let scale = (1u64 << bits) as f64 / (v_hi - v_lo);
+    let by_value = by_value && scale.is_finite() && scale > 0.0;
+    let bits = if by_value { bits } else { bits.min(span) };
+    let n_buckets = 1usize << bits;
+    let shift = span - bits.min(span);
     let mask = (1u64 << bits) - 1;
-    let digit = |k: u64| ((k >> shift) & mask) as usize;
+    // Both digit functions are non-decreasing in the key, so buckets come out in order.
+    let digit = |k: u64| -> usize {
+        if by_value {
+            (((key_value(k) - v_lo) * scale) as usize).min(n_buckets - 1)
+        } else {
+            ((k >> shift) & mask) as usize
+        }
+    };
     counts.clear();
-    counts.resize((1 << bits) + 1, 0);
+    counts.resize(n_buckets + 1, 0);
     for &k in keys.iter() {
         counts[digit(k) + 1] += 1;
     }
@@ -146,14 +170,23 @@ fn bucket_sort(
         start = end;
     }
     for (s, e) in crowded {
-        bucket_sort(
+        // A level that left every key in one bucket switches to bits, which always split.
+        let progress = e - s < n;
+        sort_level(
             &mut keys[s..e],
             &mut pos[s..e],
             &mut keys_tmp[s..e],
             &mut pos_tmp[s..e],
             counts,
+            by_value && progress,
         );
     }
+}
+
+/// The float a key was made from (inverse of [`order_key`]).
+#[inline(always)]
+fn key_value(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
 /// Comparison sort of (key, sequence position) packed into one integer: stable by
@@ -508,6 +541,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_value_inverts_order_key() {
+        for x in [-1e300, -2.5, -1e-300, 0.0, 1e-300, 3.25, 1e300] {
+            assert_eq!(key_value(order_key(x)), x);
+        }
+    }
+
+    #[test]
     fn keys_preserve_order_and_merge_signed_zeros() {
         let xs = [-1e300, -2.0, -1e-300, -0.0, 0.0, 1e-300, 3.0, 1e300];
         for w in xs.windows(2) {
@@ -542,6 +582,21 @@ mod tests {
                 .collect(),
             (0..1000).map(|i| -(i as f64)).collect(),
             vec![1.0; 100],
+            (0..3000)
+                .map(|i| {
+                    if i % 2 == 0 {
+                        -1e308
+                    } else {
+                        1e308 - i as f64 * 1e292
+                    }
+                })
+                .collect(),
+            (0..3000)
+                .map(|i| 1.0 + (i % 5) as f64 * f64::EPSILON)
+                .collect(),
+            (0..3000)
+                .map(|i| ((i * 37) % 3000) as f64 - 1500.5)
+                .collect(),
         ];
         for x in cases {
             let mut s = RankScratch::new();
