@@ -23,7 +23,7 @@ POPULATION = 200
 GENERATIONS = 50  # DEAP's eaSimple: initial population + 50 bred generations
 TOURNAMENT = 7
 MAX_SIZE = 31
-SEEDS = [0, 1, 2]
+SEEDS = list(range(10))
 EPS = 1e-10
 
 
