@@ -1,0 +1,62 @@
+"""Zero-cost proxies of PyTorch models, in as few passes as the definitions allow.
+
+Needs PyTorch (``pip install 'zcfast[torch]'``); ``import zcfast`` works without it.
+
+Proxies (:data:`PROXIES`), following the NAS-Bench-Suite-Zero reference semantics: "per layer"
+means the weights of executed ``Conv2d``/``Linear`` modules, summed over layers; one real batch,
+the model's current (default) init, BatchNorm in train mode, cross-entropy loss unless
+``loss_fn`` is given.
+
+============  ==========================================================================
+grad_norm     Σ‖∂L/∂W‖
+snip          Σ|W ⊙ ∂L/∂W|
+plain         Σ W ⊙ ∂L/∂W
+fisher        Σ_layers fan-in · Σ_channels ½·mean_batch(Σ_spatial act ⊙ ∂L/∂act)²
+grasp         −Σ W ⊙ (H g), g = ∂L/∂W
+jacov         −Σ[ln(λ+1e-5) + 1/(λ+1e-5)], λ eigenvalues of corrcoef of ∂Σlogits/∂x rows
+epe_nas       per-class Σ ln(|corrcoef| + 1e-5) of the same Jacobians, combined
+nwot          ln|det K|, K = Σ_ReLUs Hamming-agreement kernel of the binary input codes
+synflow       ln Σ|W ⊙ ∂R/∂W|, R = Σ outputs, all-ones input, |θ|, float64, no BatchNorm
+zen           ln mean‖f(x) − f(x + 0.01ε)‖₁ (pre-global-pool features, Gaussian init and
+              inputs) + Σ_BN ln √mean(running_var)
+swap          distinct per-neuron sign patterns of ReLU outputs over the first 16 samples
+              (× the optional size regulariser)
+l2_norm       Σ‖W‖
+params        parameter count (millions)
+flops         forward FLOPs of one sample (millions, tensorwatch convention)
+============  ==========================================================================
+
+NaN/±inf results are reported as :data:`SENTINEL` (−1e8), the reference's value; synflow of a
+network whose output does not depend on its weights is 0 (as in the reference).
+
+Public API: :func:`compute`, :func:`layer_primitives`, :func:`score_archs`,
+:func:`count_params`, :func:`count_flops`, :data:`PROXIES`, :data:`SENTINEL`,
+:data:`LAYER_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+try:
+    import torch as _torch  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - exercised only without torch
+    from zcfast.exceptions import MissingDependencyError
+
+    raise MissingDependencyError(
+        "zcfast.metrics needs PyTorch, which is not installed: pip install 'zcfast[torch]'"
+    ) from _exc
+
+from zcfast.metrics._api import LAYER_COLUMNS, compute, layer_primitives
+from zcfast.metrics._common import PROXIES, SENTINEL
+from zcfast.metrics._score import score_archs
+from zcfast.metrics._static import count_flops, count_params
+
+__all__ = [
+    "LAYER_COLUMNS",
+    "PROXIES",
+    "SENTINEL",
+    "compute",
+    "count_flops",
+    "count_params",
+    "layer_primitives",
+    "score_archs",
+]

@@ -1,0 +1,264 @@
+"""Validation, device/dtype handling and the model-state guard shared by the metric passes."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from zcfast.exceptions import (
+    ArgumentTypeError,
+    InvalidValueError,
+    ShapeError,
+    UnknownNameError,
+)
+
+#: Every proxy zcfast computes, alphabetical (the column order of zcfast tables).
+PROXIES: tuple[str, ...] = (
+    "epe_nas",
+    "fisher",
+    "flops",
+    "grad_norm",
+    "grasp",
+    "jacov",
+    "l2_norm",
+    "nwot",
+    "params",
+    "plain",
+    "snip",
+    "swap",
+    "synflow",
+    "zen",
+)
+
+#: Value reported for a proxy whose computation gives NaN or ±inf (the reference's convention).
+SENTINEL: float = -1e8
+
+#: Proxies that need labels (the loss or per-class grouping).
+LABEL_PROXIES = frozenset({"grad_norm", "snip", "plain", "fisher", "grasp", "epe_nas"})
+
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
+
+
+def finite_or_sentinel(value: float) -> float:
+    """``value`` if finite, else :data:`SENTINEL`."""
+    v = float(value)
+    return v if math.isfinite(v) else SENTINEL
+
+
+def normalize_proxies(proxies: str | Iterable[str] | None) -> list[str]:
+    """Validated, de-duplicated proxy names in :data:`PROXIES` order (``None`` = all)."""
+    if proxies is None:
+        return list(PROXIES)
+    names = [proxies] if isinstance(proxies, str) else list(proxies)
+    for p in names:
+        if not isinstance(p, str):
+            raise ArgumentTypeError(f"proxies: expected proxy names (str), found {p!r}")
+        if p not in PROXIES:
+            raise UnknownNameError(
+                f"proxies: expected names from {', '.join(PROXIES)}, found {p!r}"
+            )
+    if not names:
+        raise InvalidValueError("proxies: expected at least one proxy name, found none")
+    wanted = set(names)
+    return [p for p in PROXIES if p in wanted]
+
+
+def check_model(model: Any) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise ArgumentTypeError(f"model: expected a torch.nn.Module, found {type(model).__name__}")
+    if not any(isinstance(m, WEIGHT_LAYERS) for m in model.modules()):
+        raise InvalidValueError(
+            f"model: expected at least one Conv2d or Linear layer, found none in "
+            f"{type(model).__name__}"
+        )
+    return model
+
+
+def model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
+    for p in model.parameters():
+        return p.device, p.dtype
+    for b in model.buffers():
+        if b.is_floating_point():
+            return b.device, b.dtype
+    return torch.device("cpu"), torch.get_default_dtype()
+
+
+def resolve_device(device: Any, default: torch.device) -> torch.device:
+    if device is None:
+        return default
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str):
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            return torch.device(device)
+        except RuntimeError as exc:
+            raise InvalidValueError(f"device: expected a torch device, found {device!r}") from exc
+    raise ArgumentTypeError(
+        f"device: expected a str or torch.device, found {type(device).__name__}"
+    )
+
+
+def check_inputs(inputs: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    if not isinstance(inputs, torch.Tensor):
+        try:
+            import numpy as np
+
+            if isinstance(inputs, np.ndarray):
+                inputs = torch.from_numpy(inputs)
+        except ImportError:  # pragma: no cover
+            pass
+    if not isinstance(inputs, torch.Tensor):
+        raise ArgumentTypeError(f"inputs: expected a torch.Tensor, found {type(inputs).__name__}")
+    if inputs.dim() < 2 or inputs.shape[0] < 1:
+        raise ShapeError(
+            f"inputs: expected a batch (N, ...) with N >= 1, found shape {tuple(inputs.shape)}"
+        )
+    if not (inputs.is_floating_point() or inputs.dtype in (torch.uint8, torch.int64)):
+        raise ArgumentTypeError(f"inputs: expected a floating tensor, found {inputs.dtype}")
+    x = inputs.detach().to(device=device, dtype=dtype)
+    bad = ~torch.isfinite(x)
+    if bool(bad.any()):
+        pos = int(bad.flatten(1).any(1).nonzero()[0, 0])
+        what = "NaN" if bool(torch.isnan(x[pos]).any()) else "inf"
+        raise InvalidValueError(f"inputs: expected finite values, found {what} in sample {pos}")
+    return x
+
+
+def check_labels(labels: Any, n: int, device: torch.device, integer: bool) -> torch.Tensor:
+    if not isinstance(labels, torch.Tensor):
+        try:
+            import numpy as np
+
+            if isinstance(labels, (np.ndarray, list, tuple)):
+                labels = torch.as_tensor(np.asarray(labels))
+        except ImportError:  # pragma: no cover
+            pass
+    if not isinstance(labels, torch.Tensor):
+        raise ArgumentTypeError(
+            f"labels: expected a torch.Tensor of class indices, found {type(labels).__name__}"
+        )
+    if labels.dim() == 0 or labels.shape[0] != n:
+        found = "a scalar" if labels.dim() == 0 else f"{labels.shape[0]} rows"
+        raise ShapeError(f"labels: expected {n} rows (one per input), found {found}")
+    if integer:
+        if labels.dim() != 1:
+            raise ShapeError(
+                f"labels: expected a 1-D tensor of class indices, found shape {tuple(labels.shape)}"
+            )
+        if labels.is_floating_point() or labels.dtype == torch.bool:
+            if labels.is_floating_point() and bool((labels == labels.round()).all()):
+                labels = labels.long()
+            else:
+                raise ArgumentTypeError(
+                    f"labels: expected integer class indices, found dtype {labels.dtype}"
+                )
+        labels = labels.long()
+        if bool((labels < 0).any()):
+            pos = int((labels < 0).nonzero()[0, 0])
+            raise InvalidValueError(
+                f"labels: expected integers >= 0, found {int(labels[pos])} at position {pos}"
+            )
+    return labels.detach().to(device)
+
+
+def check_label_range(labels: torch.Tensor, num_classes: int) -> None:
+    over = labels >= num_classes
+    if bool(over.any()):
+        pos = int(over.nonzero()[0, 0])
+        raise InvalidValueError(
+            f"labels: expected integers in [0, {num_classes}), found {int(labels[pos])} "
+            f"at position {pos}"
+        )
+
+
+def check_logits(logits: Any, n: int) -> torch.Tensor:
+    if not isinstance(logits, torch.Tensor):
+        raise ArgumentTypeError(
+            f"model: expected forward() to return a tensor of logits, found {type(logits).__name__}"
+        )
+    if logits.dim() != 2 or logits.shape[0] != n:
+        raise ShapeError(
+            f"model: expected forward() to return logits of shape ({n}, num_classes), found "
+            f"{tuple(logits.shape)}"
+        )
+    return logits
+
+
+def weight_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d | nn.Linear]]:
+    """``(name, module)`` of every Conv2d/Linear module, in ``model.modules()`` order."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+@dataclass
+class _Snapshot:
+    training: list[tuple[nn.Module, bool]]
+    requires_grad: list[tuple[torch.Tensor, bool]]
+    buffers: list[tuple[torch.Tensor, torch.Tensor]]
+
+
+@contextlib.contextmanager
+def preserved(model: nn.Module) -> Iterator[nn.Module]:
+    """Run a block that may change modes, ``requires_grad`` flags and buffers; restore them.
+
+    Parameter values and ``.grad`` are never written by the passes (they use
+    :func:`torch.autograd.grad`), so they need no copy.
+    """
+    snap = _Snapshot(
+        training=[(m, m.training) for m in model.modules()],
+        requires_grad=[(p, p.requires_grad) for p in model.parameters()],
+        buffers=[(b, b.detach().clone()) for b in model.buffers()],
+    )
+    try:
+        yield model
+    finally:
+        with torch.no_grad():
+            for b, saved in snap.buffers:
+                b.copy_(saved)
+        for p, flag in snap.requires_grad:
+            p.requires_grad_(flag)
+        for m, flag in snap.training:
+            m.training = flag
+
+
+@contextlib.contextmanager
+def tf32_setting(tf32: bool | None) -> Iterator[None]:
+    """Temporarily set PyTorch's TF32 switches (``None`` leaves them alone)."""
+    if tf32 is None:
+        yield
+        return
+    old = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old
+
+
+def detached_copy(model: nn.Module, device: torch.device, dtype: torch.dtype) -> nn.Module:
+    """Deep copy of ``model`` on ``device``/``dtype``, without the original's ``.grad``."""
+    net = copy.deepcopy(model)
+    for p in net.parameters():
+        p.grad = None
+    return net.to(device=device, dtype=dtype)
+
+
+def make_generator(device: torch.device, seed: int) -> torch.Generator:
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed))
+    return g
+
+
+def split_first(x: Sequence[Any]) -> Any:
+    return x[0] if isinstance(x, (tuple, list)) else x

@@ -1,0 +1,289 @@
+"""Regenerate zcfast's embedded mini-benchmark ``python/zcfast/data/nb201_digits.csv``.
+
+What it is
+----------
+300 NAS-Bench-201 cells, sampled uniformly without replacement from all 15,625 with
+``zcfast.spaces.nb201.sample(300, seed=0)``, each
+
+1. built with ``torch.manual_seed(0)`` (PyTorch default init; the standard NB201 network, C=16,
+   N=5, 10 classes, 16×16 input like NB201's ImageNet16-120),
+2. scored at initialisation with every zcfast proxy (``zcfast.metrics.compute``, float32, CPU,
+   one fixed batch: the first 64 images of the training split, zen/swap seed 0), then
+3. trained briefly and evaluated on held-out images.
+
+Data: scikit-learn's bundled 8×8 handwritten digits (1,797 images, 10 classes; offline),
+pixels scaled to [0, 1], bilinearly upsampled to 16×16, replicated to 3 channels, standardised
+with the global mean/std; a fixed split (``torch.randperm`` with seed 0): 1,000 training and
+797 validation images.
+
+Training: 3 epochs, batch 64 (shuffled with a generator seeded 1), SGD with Nesterov momentum
+0.9, learning rate 0.05 with per-step cosine decay to 0, weight decay 5e-4, cross-entropy, no
+augmentation; validation accuracy (percent) in eval mode after the last epoch.
+``torch.use_deterministic_algorithms(True)`` and one intra-op thread per worker, so a rerun on
+the same PyTorch build reproduces the file (workers only change which process trains which
+cell; every cell has its own fixed seeds).
+
+Output columns: ``arch`` (NASLib 6-tuple string), ``net_str`` (official NB201 string), the 14
+proxies in alphabetical order (``epe_nas fisher flops grad_norm grasp jacov l2_norm nwot params
+plain snip swap synflow zen``), ``val_accuracy``.  Floats are written with ``repr`` (full
+precision).  Rows are in sample order.
+
+Training results are cached in a JSON-lines file next to the output (``--cache``) so that the
+proxies can be recomputed without retraining (``--proxies-only``).
+
+Usage (from the repository root; about 30-40 minutes on 2 CPU cores)::
+
+    python scripts/make_mini_benchmark.py [--workers 2] [--n 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "python" / "zcfast" / "data" / "nb201_digits.csv"
+PROXY_COLUMNS = (
+    "epe_nas",
+    "fisher",
+    "flops",
+    "grad_norm",
+    "grasp",
+    "jacov",
+    "l2_norm",
+    "nwot",
+    "params",
+    "plain",
+    "snip",
+    "swap",
+    "synflow",
+    "zen",
+)
+INPUT_SIZE = 16
+N_TRAIN = 1000
+EPOCHS = 3
+BATCH = 64
+LR = 0.05
+MOMENTUM = 0.9
+WEIGHT_DECAY = 5e-4
+INIT_SEED = 0
+SPLIT_SEED = 0
+SHUFFLE_SEED = 1
+PROXY_BATCH = 64
+
+
+def _setup_torch() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+
+def load_digits_tensors():  # type: ignore[no-untyped-def]
+    """Digits as ``(X, y, train_idx, val_idx)``: X ``(1797, 3, 16, 16)`` float32."""
+    import torch
+    import torch.nn.functional as F
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    x = torch.tensor(d.images, dtype=torch.float32) / 16.0
+    y = torch.tensor(d.target, dtype=torch.int64)
+    x = F.interpolate(
+        x[:, None], size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False
+    )
+    x = x.repeat(1, 3, 1, 1)
+    x = (x - x.mean()) / x.std()
+    g = torch.Generator().manual_seed(SPLIT_SEED)
+    perm = torch.randperm(len(x), generator=g)
+    return x, y, perm[:N_TRAIN], perm[N_TRAIN:]
+
+
+def build(arch: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    import torch
+    from zcfast.spaces import nb201
+
+    torch.manual_seed(INIT_SEED)
+    return nb201.build(arch, 10, input_size=INPUT_SIZE)
+
+
+def train_one(arch: tuple[int, ...]) -> dict[str, object]:
+    """Train one cell; returns its validation accuracy and timing."""
+    import torch
+    import torch.nn.functional as F
+
+    _setup_torch()
+    x, y, tr, va = load_digits_tensors()
+    t0 = time.perf_counter()
+    net = build(arch)
+    opt = torch.optim.SGD(
+        net.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True, weight_decay=WEIGHT_DECAY
+    )
+    steps = EPOCHS * math.ceil(len(tr) / BATCH)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    gen = torch.Generator().manual_seed(SHUFFLE_SEED)
+    for _ in range(EPOCHS):
+        net.train()
+        order = tr[torch.randperm(len(tr), generator=gen)]
+        for i in range(0, len(order), BATCH):
+            b = order[i : i + BATCH]
+            loss = F.cross_entropy(net(x[b]), y[b])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    with torch.no_grad():
+        pred = net(x[va]).argmax(1)
+    acc = float((pred == y[va]).double().mean()) * 100.0
+    return {"arch": list(arch), "val_accuracy": acc, "train_s": time.perf_counter() - t0}
+
+
+def proxies_one(arch: tuple[int, ...]) -> dict[str, object]:
+    """zcfast proxies of the cell at initialisation (same init as the trained network)."""
+    _setup_torch()
+    from zcfast import metrics
+
+    x, y, tr, _va = load_digits_tensors()
+    xb, yb = x[tr[:PROXY_BATCH]], y[tr[:PROXY_BATCH]]
+    t0 = time.perf_counter()
+    net = build(arch)
+    scores = metrics.compute(net, xb, yb, seed=0)
+    return {"arch": list(arch), **scores, "proxy_s": time.perf_counter() - t0}
+
+
+def _map(fn, items, workers: int, log, label: str):  # type: ignore[no-untyped-def]
+    import multiprocessing as mp
+
+    out = []
+    t0 = time.perf_counter()
+    if workers <= 1:
+        it = map(fn, items)
+        pool = None
+    else:
+        pool = mp.get_context("fork").Pool(workers)
+        it = pool.imap(fn, items)
+    try:
+        for i, r in enumerate(it, 1):
+            out.append(r)
+            if i % 10 == 0 or i == len(items):
+                el = time.perf_counter() - t0
+                print(
+                    f"[{label}] {i}/{len(items)} {el:.0f}s elapsed, "
+                    f"{el / i * (len(items) - i):.0f}s left",
+                    file=log,
+                    flush=True,
+                )
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0, help="architecture sample seed")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="JSON-lines cache of training results (default: <out>.train.jsonl in /tmp)",
+    )
+    ap.add_argument(
+        "--proxies-only",
+        action="store_true",
+        help="reuse cached accuracies; recompute proxies only",
+    )
+    args = ap.parse_args(argv)
+
+    from zcfast.spaces import nb201
+
+    archs = nb201.sample(args.n, seed=args.seed)
+    cache = args.cache or Path("/tmp") / (args.out.stem + ".train.jsonl")
+    log = sys.stderr
+    t_start = time.perf_counter()
+
+    done: dict[tuple[int, ...], dict[str, object]] = {}
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            r = json.loads(line)
+            done[tuple(r["arch"])] = r
+    todo = [a for a in archs if a not in done]
+    if todo and args.proxies_only:
+        raise SystemExit(f"--proxies-only: {len(todo)} cells have no cached accuracy in {cache}")
+    if todo:
+        print(
+            f"training {len(todo)} cells ({len(done)} cached) with {args.workers} workers",
+            file=log,
+            flush=True,
+        )
+        with open(cache, "a") as fh:
+            import multiprocessing as mp
+
+            pool = mp.get_context("fork").Pool(args.workers) if args.workers > 1 else None
+            it = pool.imap_unordered(train_one, todo) if pool else map(train_one, todo)
+            t0 = time.perf_counter()
+            for i, r in enumerate(it, 1):
+                fh.write(json.dumps(r) + "\n")
+                fh.flush()
+                done[tuple(r["arch"])] = r  # type: ignore[arg-type]
+                if i % 10 == 0 or i == len(todo):
+                    el = time.perf_counter() - t0
+                    print(
+                        f"[train] {i}/{len(todo)} {el:.0f}s elapsed, "
+                        f"{el / i * (len(todo) - i):.0f}s left",
+                        file=log,
+                        flush=True,
+                    )
+            if pool:
+                pool.close()
+                pool.join()
+    t_train = time.perf_counter() - t_start
+
+    t1 = time.perf_counter()
+    prox = _map(proxies_one, archs, args.workers, log, "proxies")
+    t_prox = time.perf_counter() - t1
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["arch", "net_str", *PROXY_COLUMNS, "val_accuracy"])
+        for a, p in zip(archs, prox):
+            acc = done[a]["val_accuracy"]
+            w.writerow(
+                [
+                    str(a),
+                    nb201.to_str(a),
+                    *(repr(float(p[c])) for c in PROXY_COLUMNS),
+                    repr(float(acc)),
+                ]
+            )  # type: ignore[arg-type]
+
+    accs = [float(done[a]["val_accuracy"]) for a in archs]  # type: ignore[arg-type]
+    print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes, {len(archs)} rows)", file=log)
+    print(
+        f"accuracy: min {min(accs):.2f} max {max(accs):.2f} mean {sum(accs) / len(accs):.2f}",
+        file=log,
+    )
+    print(f"time: training {t_train:.0f}s, proxies {t_prox:.0f}s", file=log)
+    try:
+        from scipy.stats import spearmanr
+
+        for c in PROXY_COLUMNS:
+            rho = spearmanr([float(p[c]) for p in prox], accs).statistic
+            print(f"  spearman {c:10s} {rho:+.3f}", file=log)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+if __name__ == "__main__":
+    main()
