@@ -216,7 +216,7 @@ def ref_swap(model, x, n: int = 16) -> float:
 
 
 def ref_l2(model) -> float:
-    return sum(float(m.weight.norm()) for m in _weights(model))
+    return sum(float(m.weight.detach().norm()) for m in _weights(model))
 
 
 def ref_params(model) -> float:
