@@ -157,7 +157,7 @@ def ref_synflow(model, x) -> float:
             p.abs_()
     net(torch.ones((1, *x.shape[1:]), dtype=torch.float64)).sum().backward()
     s = sum(
-        float((m.weight * m.weight.grad).abs().sum())
+        float((m.weight.detach() * m.weight.grad).abs().sum())
         for m in _weights(net)
         if m.weight.grad is not None
     )

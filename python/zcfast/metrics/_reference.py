@@ -48,7 +48,7 @@ def _layers(net: nn.Module) -> list[nn.Conv2d | nn.Linear]:
 
 
 def _total(values: list[torch.Tensor]) -> float:
-    return math.fsum(float(v) for v in values)
+    return math.fsum(float(v.detach()) for v in values)
 
 
 def _backward(net: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> None:
