@@ -246,6 +246,48 @@ def test_score_archs_error_row_for_a_failing_build(batch) -> None:
     assert df["grad_norm"][1] is None and df["grad_norm"][0] is not None
 
 
+def test_score_archs_ctrl_c_returns_the_finished_rows(batch) -> None:
+    x, y = batch
+
+    class InterruptedAtThird:
+        name = "interrupted"
+        size = 5
+
+        def __init__(self) -> None:
+            self.built = 0
+
+        def parse(self, arch):
+            return arch
+
+        def key(self, arch):
+            return str(arch)
+
+        def build(self, arch, num_classes=10, *, input_size=32):
+            self.built += 1
+            if self.built == 3:
+                raise KeyboardInterrupt  # what Ctrl-C raises in the loop
+            return nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, num_classes))
+
+        def sample(self, n, seed=0):
+            return list(range(n))
+
+        def enumerate(self):
+            return iter(range(5))
+
+    with pytest.warns(UserWarning, match="returning the 2 architectures scored so far"):
+        df = metrics.score_archs(
+            InterruptedAtThird(),
+            range(5),
+            inputs=x.float(),
+            labels=y,
+            num_classes=10,
+            proxies=["params"],
+            progress=False,
+        )
+    assert df["arch"].to_list() == ["0", "1"]
+    assert df["params"].null_count() == 0 and df["error"].null_count() == 2
+
+
 def test_sentinel_replaces_nan() -> None:
     class Nan(nn.Module):
         def __init__(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +58,9 @@ def score_archs(
     Each architecture is built fresh (PyTorch default init after ``torch.manual_seed(seed)``,
     so a row does not depend on the others or on their order) and scored with :func:`compute`
     on the same batch.  An architecture that fails (malformed key, out of memory, ...) yields a
-    row of nulls with the message in ``error``; the loop goes on.
+    row of nulls with the message in ``error``; the loop goes on.  Ctrl-C stops the loop cleanly:
+    the architectures finished so far are returned (with a :class:`UserWarning` saying how many
+    were left), so a long scoring run is never lost.
 
     Parameters
     ----------
@@ -156,6 +159,18 @@ def score_archs(
             finally:
                 if bar is not None:
                     bar.update(1)
+    except KeyboardInterrupt:
+        # keep every finished row; drop the one that was being scored
+        done = len(errors)
+        del keys[done:]
+        for p in names:
+            del cols[p][done:]
+        warnings.warn(
+            f"score_archs: interrupted; returning the {done} architectures scored so far "
+            f"({len(arch_list) - done} not scored)",
+            UserWarning,
+            stacklevel=2,
+        )
     finally:
         if bar is not None:
             bar.close()
