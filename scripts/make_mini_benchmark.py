@@ -52,24 +52,12 @@ import sys
 import time
 from pathlib import Path
 
+from zcfast.metrics import PROXIES
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "python" / "zcfast" / "data" / "nb201_digits.csv"
-PROXY_COLUMNS = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "swap",
-    "synflow",
-    "zen",
-)
+# the proxies, alphabetical: the CSV's column order
+PROXY_COLUMNS = PROXIES
 INPUT_SIZE = 16
 N_TRAIN = 1000
 EPOCHS = 5
@@ -166,20 +154,20 @@ def proxies_one(arch: tuple[int, ...]) -> dict[str, object]:
     return {"arch": list(arch), **scores, "proxy_s": time.perf_counter() - t0}
 
 
-def _map(fn, items, workers: int, log, label: str):  # type: ignore[no-untyped-def]
+def _imap(fn, items, workers: int, log, label: str, *, ordered: bool = True):  # type: ignore[no-untyped-def]
+    """Yields ``fn(item)`` for every item (in order unless ``ordered=False``), on ``workers``
+    forked processes, logging progress every 10 items."""
     import multiprocessing as mp
 
-    out = []
-    t0 = time.perf_counter()
-    if workers <= 1:
+    pool = mp.get_context("fork").Pool(workers) if workers > 1 else None
+    if pool is None:
         it = map(fn, items)
-        pool = None
     else:
-        pool = mp.get_context("fork").Pool(workers)
-        it = pool.imap(fn, items)
+        it = pool.imap(fn, items) if ordered else pool.imap_unordered(fn, items)
+    t0 = time.perf_counter()
     try:
         for i, r in enumerate(it, 1):
-            out.append(r)
+            yield r
             if i % 10 == 0 or i == len(items):
                 el = time.perf_counter() - t0
                 print(
@@ -192,7 +180,6 @@ def _map(fn, items, workers: int, log, label: str):  # type: ignore[no-untyped-d
         if pool is not None:
             pool.close()
             pool.join()
-    return out
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -236,30 +223,14 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
         with open(cache, "a") as fh:
-            import multiprocessing as mp
-
-            pool = mp.get_context("fork").Pool(args.workers) if args.workers > 1 else None
-            it = pool.imap_unordered(train_one, todo) if pool else map(train_one, todo)
-            t0 = time.perf_counter()
-            for i, r in enumerate(it, 1):
+            for r in _imap(train_one, todo, args.workers, log, "train", ordered=False):
                 fh.write(json.dumps(r) + "\n")
                 fh.flush()
-                done[tuple(r["arch"])] = r  # type: ignore[arg-type]
-                if i % 10 == 0 or i == len(todo):
-                    el = time.perf_counter() - t0
-                    print(
-                        f"[train] {i}/{len(todo)} {el:.0f}s elapsed, "
-                        f"{el / i * (len(todo) - i):.0f}s left",
-                        file=log,
-                        flush=True,
-                    )
-            if pool:
-                pool.close()
-                pool.join()
+                done[tuple(r["arch"])] = r
     t_train = time.perf_counter() - t_start
 
     t1 = time.perf_counter()
-    prox = _map(proxies_one, archs, args.workers, log, "proxies")
+    prox = list(_imap(proxies_one, archs, args.workers, log, "proxies"))
     t_prox = time.perf_counter() - t1
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

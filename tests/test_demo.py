@@ -35,8 +35,8 @@ def test_demo_table(demo) -> None:
     # spread enough to be worth ranking: a wide middle, not a saturated ceiling
     q10, q90 = np.percentile(acc, [10, 90])
     assert q90 - q10 > 5.0 and acc.max() < 99.0
-    size = resources.files("zcfast").joinpath("data", "nb201_digits.csv").read_bytes()
-    assert len(size) < 1_000_000
+    shipped = resources.files("zcfast").joinpath("data", "nb201_digits.csv").read_bytes()
+    assert len(shipped) < 1_000_000
 
 
 def test_demo_is_learnable(demo) -> None:

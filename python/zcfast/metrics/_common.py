@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zcfast.datasets import PROXIES as SUITE_ZERO_PROXIES
 from zcfast.exceptions import (
     ArgumentTypeError,
     InvalidValueError,
@@ -19,23 +20,9 @@ from zcfast.exceptions import (
     UnknownNameError,
 )
 
-#: Every proxy zcfast computes, alphabetical (the column order of zcfast tables).
-PROXIES: tuple[str, ...] = (
-    "epe_nas",
-    "fisher",
-    "flops",
-    "grad_norm",
-    "grasp",
-    "jacov",
-    "l2_norm",
-    "nwot",
-    "params",
-    "plain",
-    "snip",
-    "swap",
-    "synflow",
-    "zen",
-)
+#: Every proxy zcfast computes: NAS-Bench-Suite-Zero's, plus SWAP; alphabetical (the column order
+#: of zcfast tables).
+PROXIES: tuple[str, ...] = tuple(sorted((*SUITE_ZERO_PROXIES, "swap")))
 
 #: Value reported for a proxy whose computation gives NaN or ±inf (the reference's convention).
 SENTINEL: float = -1e8
