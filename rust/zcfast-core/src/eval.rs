@@ -8,6 +8,7 @@ use crate::error::{CoreError, Result};
 use crate::function::{nan_max, nan_min, protected_div, protected_log, Function};
 use crate::matrix::Matrix;
 use crate::program::{Node, Program};
+use crate::simd::SimdLevel;
 
 /// Rows per block.
 pub const BLOCK: usize = 256;
@@ -17,7 +18,7 @@ pub struct Evaluator {
     buffers: Vec<[f64; BLOCK]>,
     free: Vec<usize>,
     stack: Vec<Slot>,
-    avx2: bool,
+    simd: SimdLevel,
 }
 
 impl Default for Evaluator {
@@ -40,14 +41,19 @@ impl Evaluator {
             buffers: Vec::new(),
             free: Vec::new(),
             stack: Vec::new(),
-            avx2: has_avx2(),
+            simd: SimdLevel::detect(),
         }
     }
 
-    /// An evaluator that never uses the AVX2 path (to check both paths agree).
-    pub fn portable() -> Self {
+    /// An evaluator whose loops use the given instruction set, which the CPU must support
+    /// (see [`SimdLevel::available`]); for checking that every level gives the same bits.
+    pub fn with_simd(simd: SimdLevel) -> Self {
+        assert!(
+            SimdLevel::available().contains(&simd),
+            "{simd:?} is not supported by this CPU"
+        );
         Self {
-            avx2: false,
+            simd,
             ..Self::new()
         }
     }
@@ -81,21 +87,34 @@ impl Evaluator {
         while start < n {
             let len = BLOCK.min(n - start);
             let dst = &mut out[start..start + len];
-            if self.avx2 {
-                // SAFETY: `avx2` is only set when the CPU reports AVX2 and FMA support.
+            match self.simd {
+                // SAFETY: `simd` is only a level that `SimdLevel::detect` found on this CPU.
                 #[cfg(target_arch = "x86_64")]
-                unsafe {
-                    self.run_block_avx2(nodes, data, start, dst)
-                };
-            } else {
-                self.run_block(nodes, data, start, dst);
+                SimdLevel::Avx512 => unsafe { self.run_block_avx512(nodes, data, start, dst) },
+                #[cfg(target_arch = "x86_64")]
+                SimdLevel::Avx2 => unsafe { self.run_block_avx2(nodes, data, start, dst) },
+                _ => self.run_block(nodes, data, start, dst),
             }
             start += len;
         }
     }
 
+    // The same code compiled for wider vectors. No fused multiply-add is used, so the
+    // results are bit-identical to the portable path.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
+    #[target_feature(enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
+    unsafe fn run_block_avx512(
+        &mut self,
+        nodes: &[Node],
+        data: &Matrix,
+        start: usize,
+        out: &mut [f64],
+    ) {
+        self.run_block_inline(nodes, data, start, out);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
     unsafe fn run_block_avx2(
         &mut self,
         nodes: &[Node],
@@ -103,8 +122,6 @@ impl Evaluator {
         start: usize,
         out: &mut [f64],
     ) {
-        // The same code compiled for 4-wide vectors; only IEEE basic operations and sqrt are
-        // used (no fused multiply-add), so the results are bit-identical to the default path.
         self.run_block_inline(nodes, data, start, out);
     }
 
@@ -176,16 +193,6 @@ impl Evaluator {
             None => unreachable!("programs are validated on construction"),
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn has_avx2() -> bool {
-    false
 }
 
 /// Mutable access to buffer `a` and shared access to buffer `b` (`a != b`).
@@ -314,18 +321,15 @@ mod tests {
             "x1", "min", "neg", "abs",
         ])
         .expect("valid");
-        let out = Evaluator::new().evaluate(&p, &data).expect("evaluates");
-        let portable = Evaluator::portable()
-            .evaluate(&p, &data)
-            .expect("evaluates");
-        for (r, v) in out.iter().enumerate() {
-            let row: Vec<f64> = (0..3).map(|c| data.column(c)[r]).collect();
-            assert_eq!(v.to_bits(), evaluate_row(&p, &row).to_bits(), "row {r}");
-            assert_eq!(
-                v.to_bits(),
-                portable[r].to_bits(),
-                "row {r}: SIMD paths differ"
-            );
+        for level in SimdLevel::available() {
+            let out = Evaluator::with_simd(level)
+                .evaluate(&p, &data)
+                .expect("evaluates");
+            for (r, v) in out.iter().enumerate() {
+                let row: Vec<f64> = (0..3).map(|c| data.column(c)[r]).collect();
+                let expected = evaluate_row(&p, &row);
+                assert_eq!(v.to_bits(), expected.to_bits(), "{level:?}, row {r}");
+            }
         }
     }
 

@@ -22,6 +22,7 @@ pub mod gp;
 pub mod matrix;
 pub mod program;
 pub mod rng;
+pub mod simd;
 pub mod stats;
 
 pub use error::{CoreError, Result};

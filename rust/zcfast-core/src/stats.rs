@@ -6,207 +6,384 @@
 //! corrections (Kendall), so the values equal `scipy.stats.spearmanr` / `kendalltau`.
 
 use crate::error::{CoreError, Result};
+use crate::simd::SimdLevel;
 
-/// Ranges this small are finished with insertion sort.
-const INSERTION_MAX: usize = 24;
-/// Ranges up to this size use a comparison sort instead of bucket passes.
-const PACKED_MAX: usize = 256;
+/// Buckets holding more keys than this are sorted by another bucket pass; smaller ones are
+/// left to the final insertion pass.
+const CROWDED: usize = 32;
+/// Inputs this short are insertion-sorted directly.
+const SHORT: usize = 64;
 
-/// Maps finite floats to integers with the same order; `-0.0` and `0.0` map to the same key.
-#[inline(always)]
-fn order_key(x: f64) -> u64 {
-    let bits = (x + 0.0).to_bits();
-    if bits >> 63 == 1 {
-        !bits
-    } else {
-        bits | (1 << 63)
+const SIGN: u64 = 1 << 63;
+/// Magnitude bits at and above this are infinities and NaNs.
+const NON_FINITE: u64 = 0x7FF0_0000_0000_0000;
+
+/// Order-preserving integer keys for one vector of floats, packed without gaps.
+///
+/// A float's magnitude bits are monotone in its magnitude, and roughly linear in its logarithm,
+/// so keys made from them spread heavy-tailed outputs evenly. Plain sign-flipped bit patterns
+/// would leave a huge empty stretch between the smallest magnitudes present and zero (the
+/// binades of tiny numbers), and with it most buckets of a distribution pass. Here negatives
+/// map to `[0, neg_span]` and the rest (zeros included, `-0.0` equal to `0.0`) to the range
+/// just above, measured from the smallest magnitude actually present.
+struct KeyCodec {
+    neg_max: u64,
+    pos_min: u64,
+    pos_offset: u64,
+    max_key: u64,
+}
+
+impl KeyCodec {
+    /// Fits the packing to the bit patterns `bits`; `None` if one is NaN or infinite.
+    #[inline(always)]
+    fn fit(bits: &[u64]) -> Option<Self> {
+        let (mut neg_min, mut neg_max) = (u64::MAX, 0u64);
+        let (mut pos_min, mut pos_max) = (u64::MAX, 0u64);
+        let mut non_finite = false;
+        // Branch-free selects, so that the loop compiles to SIMD code.
+        for &b in bits {
+            let mag = b & !SIGN;
+            non_finite |= mag >= NON_FINITE;
+            let neg = b >= SIGN && mag != 0;
+            neg_min = neg_min.min(if neg { mag } else { u64::MAX });
+            neg_max = neg_max.max(if neg { mag } else { 0 });
+            pos_min = pos_min.min(if neg { u64::MAX } else { mag });
+            pos_max = pos_max.max(if neg { 0 } else { mag });
+        }
+        if non_finite {
+            return None;
+        }
+        let has_neg = neg_min != u64::MAX;
+        let has_pos = pos_min != u64::MAX;
+        // Finite magnitudes are below 2^63, so neither span nor their sum can overflow.
+        let pos_offset = if has_neg { neg_max - neg_min + 1 } else { 0 };
+        let max_key = if has_pos {
+            pos_offset + (pos_max - pos_min)
+        } else {
+            pos_offset - 1
+        };
+        Some(Self {
+            neg_max,
+            pos_min,
+            pos_offset,
+            max_key,
+        })
+    }
+
+    /// Replaces each bit pattern in `bits` by its key (the smallest key present is 0).
+    #[inline(always)]
+    fn encode(&self, bits: &mut [u64]) {
+        for b in bits {
+            let mag = *b & !SIGN;
+            let neg = *b >= SIGN && mag != 0;
+            // Both arms are computed by SIMD code; wrapping keeps the unused one harmless.
+            let from_neg = self.neg_max.wrapping_sub(mag);
+            let from_pos = self.pos_offset.wrapping_add(mag.wrapping_sub(self.pos_min));
+            *b = if neg { from_neg } else { from_pos };
+        }
     }
 }
 
 /// Reusable buffers for ranking; one per thread.
-#[derive(Default)]
 pub struct RankScratch {
     keys: Vec<u64>,
     pos: Vec<u32>,
     keys_tmp: Vec<u64>,
     pos_tmp: Vec<u32>,
     counts: Vec<u32>,
+    crowded: Vec<(u32, u32)>,
     fenwick: Vec<u32>,
+    simd: SimdLevel,
+}
+
+impl Default for RankScratch {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl RankScratch {
     pub fn new() -> Self {
-        Self::default()
+        Self::with_simd(SimdLevel::detect())
+    }
+
+    /// Scratch whose sort is compiled for `simd`, which the CPU must support (see
+    /// [`SimdLevel::available`]); every level gives the same result.
+    pub fn with_simd(simd: SimdLevel) -> Self {
+        assert!(
+            SimdLevel::available().contains(&simd),
+            "{simd:?} is not supported by this CPU"
+        );
+        Self {
+            keys: Vec::new(),
+            pos: Vec::new(),
+            keys_tmp: Vec::new(),
+            pos_tmp: Vec::new(),
+            counts: Vec::new(),
+            crowded: Vec::new(),
+            fenwick: Vec::new(),
+            simd,
+        }
     }
 
     /// Stable sort of `x` by value, starting from the sequence `initial` (row indices) or the
-    /// identity; afterwards `self.keys` holds the sorted keys and `self.pos` the row indices.
-    /// Returns false if `x` holds a NaN or infinity.
+    /// identity; afterwards `self.keys` holds the sorted keys (equal keys for equal values) and
+    /// `self.pos` the row indices. Returns false if `x` holds a NaN or infinity.
     fn sort(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
+        match self.simd {
+            // SAFETY: `simd` is only a level that `SimdLevel::detect` found on this CPU.
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 => unsafe { self.sort_avx512(x, initial) },
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 => unsafe { self.sort_avx2(x, initial) },
+            _ => self.sort_inline(x, initial),
+        }
+    }
+
+    /// Ranks `x` (average ranks for ties) and returns `(Σ (rank_i - mean rank) * weights_i,
+    /// Σ (rank_i - mean rank)²)`; `weights` must sum to zero, and all of it is exact for
+    /// half-integer weights (centred ranks). `None` if `x` holds a NaN or infinity.
+    fn rank_dot(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
+        match self.simd {
+            // SAFETY: as in `sort`.
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx512 => unsafe { self.rank_dot_avx512(x, weights) },
+            #[cfg(target_arch = "x86_64")]
+            SimdLevel::Avx2 => unsafe { self.rank_dot_avx2(x, weights) },
+            _ => self.rank_dot_inline(x, weights),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
+    unsafe fn rank_dot_avx512(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
+        self.rank_dot_inline(x, weights)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
+    unsafe fn rank_dot_avx2(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
+        self.rank_dot_inline(x, weights)
+    }
+
+    #[inline(always)]
+    fn rank_dot_inline(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
+        assert_eq!(x.len(), weights.len(), "one weight per value");
+        if !self.sort_inline(x, None) {
+            return None;
+        }
+        let (keys, pos) = (&self.keys, &self.pos);
+        let n = keys.len() as f64;
+        // Counted rather than searched for, so that the loop compiles to SIMD code.
+        let tied = keys.windows(2).filter(|w| w[0] == w[1]).count();
+        if tied > keys.len() / 16 {
+            // Many ties: every group gets its average rank in one walk.
+            let mean = (n - 1.0) / 2.0;
+            let (mut dot, mut ss) = (0.0, 0.0);
+            for_each_tie_group(keys, |start, end| {
+                let r = (start + end - 1) as f64 / 2.0 - mean;
+                let group: f64 = pos[start..end].iter().map(|&p| weights[p as usize]).sum();
+                dot += r * group;
+                ss += (end - start) as f64 * r * r;
+            });
+            return Some((dot, ss));
+        }
+        // Untied, the rank of sorted position j is j + 1; as the weights sum to zero, any
+        // constant added to every rank drops out, so position j itself can stand for its rank.
+        let mut lanes = [0.0f64; 8];
+        let mut base = 0.0f64;
+        let mut chunks = pos.chunks_exact(8);
+        for chunk in &mut chunks {
+            for (l, (acc, &p)) in lanes.iter_mut().zip(chunk).enumerate() {
+                *acc += (base + l as f64) * weights[p as usize];
+            }
+            base += 8.0;
+        }
+        let mut dot: f64 = lanes.iter().sum();
+        for (l, &p) in chunks.remainder().iter().enumerate() {
+            dot += (base + l as f64) * weights[p as usize];
+        }
+        let mut ss = (n * n * n - n) / 12.0;
+        if tied > 0 {
+            // A few ties: move their terms to the group's average rank.
+            for_each_tie_group(keys, |start, end| {
+                if end - start > 1 {
+                    let average = (start + end - 1) as f64 / 2.0;
+                    for (j, &p) in (start..end).zip(&pos[start..end]) {
+                        dot += (average - j as f64) * weights[p as usize];
+                    }
+                    let t = (end - start) as f64;
+                    ss -= (t * t * t - t) / 12.0;
+                }
+            });
+        }
+        Some((dot, ss))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
+    unsafe fn sort_avx512(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
+        self.sort_inline(x, initial)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
+    unsafe fn sort_avx2(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
+        self.sort_inline(x, initial)
+    }
+
+    #[inline(always)]
+    fn sort_inline(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
         let n = x.len();
-        self.keys.clear();
-        self.pos.clear();
-        let mut non_finite = 0u64;
+        self.keys.resize(n, 0);
+        self.pos.resize(n, 0);
         match initial {
             Some(order) => {
-                for &i in order {
-                    let v = x[i as usize];
-                    non_finite |= is_non_finite(v);
-                    self.keys.push(order_key(v));
+                for ((k, p), &i) in self.keys.iter_mut().zip(&mut self.pos).zip(order) {
+                    *k = x[i as usize].to_bits();
+                    *p = i;
                 }
-                self.pos.extend_from_slice(order);
             }
             None => {
-                for &v in x {
-                    non_finite |= is_non_finite(v);
-                    self.keys.push(order_key(v));
+                for (k, &v) in self.keys.iter_mut().zip(x) {
+                    *k = v.to_bits();
                 }
-                self.pos.extend(0..n as u32);
+                for (i, p) in self.pos.iter_mut().enumerate() {
+                    *p = i as u32;
+                }
             }
         }
-        if non_finite != 0 {
+        let Some(codec) = KeyCodec::fit(&self.keys) else {
             return false;
-        }
+        };
+        codec.encode(&mut self.keys);
         self.keys_tmp.resize(n, 0);
         self.pos_tmp.resize(n, 0);
-        bucket_sort(
-            &mut self.keys,
-            &mut self.pos,
+        self.crowded.clear();
+        if n <= SHORT {
+            insertion_sort(&mut self.keys, &mut self.pos);
+        } else if bucket_pass(
+            &self.keys,
+            &self.pos,
+            Some((0, codec.max_key)),
             &mut self.keys_tmp,
             &mut self.pos_tmp,
             &mut self.counts,
-        );
+            &mut self.crowded,
+        ) {
+            // The pass wrote its output to the spare buffers: swap instead of copying back.
+            std::mem::swap(&mut self.keys, &mut self.keys_tmp);
+            std::mem::swap(&mut self.pos, &mut self.pos_tmp);
+            finish_buckets(
+                &mut self.keys,
+                &mut self.pos,
+                &mut self.keys_tmp,
+                &mut self.pos_tmp,
+                &mut self.counts,
+                &mut self.crowded,
+            );
+        }
         true
     }
 }
 
-/// Stable sort of `keys` (carrying `pos` along) by MSD bucket sort.
+/// One stable distribution pass of `keys` (carrying `pos`) into `keys_out` / `pos_out`.
 ///
-/// One counting pass distributes the keys into about `n / 2` buckets spaced evenly between the
-/// smallest and largest value (a pass costs O(n), and with real data most buckets hold a key
-/// or two); small buckets are finished by insertion sort, crowded ones recurse on their own
-/// range. Where even spacing cannot separate the keys (a range too wide for a float, or one
-/// bucket taking everything), the level buckets on the highest differing key bits instead,
-/// which always makes progress.
-fn bucket_sort(
-    keys: &mut [u64],
-    pos: &mut [u32],
-    keys_tmp: &mut [u64],
-    pos_tmp: &mut [u32],
+/// Buckets are consecutive ranges of the key offset `key - min`, which for float keys is linear
+/// within a binade and logarithmic across binades, so both narrow and heavy-tailed outputs
+/// spread over many buckets, most of them with zero or one key.
+/// Buckets with more than [`CROWDED`] keys are appended to `crowded` as (start, end). Returns
+/// false (writing nothing) when every key is equal.
+#[inline(always)]
+fn bucket_pass(
+    keys: &[u64],
+    pos: &[u32],
+    bounds: Option<(u64, u64)>,
+    keys_out: &mut [u64],
+    pos_out: &mut [u32],
     counts: &mut Vec<u32>,
-) {
-    sort_level(keys, pos, keys_tmp, pos_tmp, counts, true);
-}
-
-fn sort_level(
-    keys: &mut [u64],
-    pos: &mut [u32],
-    keys_tmp: &mut [u64],
-    pos_tmp: &mut [u32],
-    counts: &mut Vec<u32>,
-    by_value: bool,
-) {
+    crowded: &mut Vec<(u32, u32)>,
+) -> bool {
     let n = keys.len();
-    if n <= INSERTION_MAX {
-        insertion_sort(keys, pos);
-        return;
-    }
-    if n <= PACKED_MAX {
-        packed_sort(keys, pos);
-        return;
-    }
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
-    for &k in keys.iter() {
-        lo = lo.min(k);
-        hi = hi.max(k);
-    }
+    let (lo, hi) = bounds.unwrap_or_else(|| {
+        keys.iter()
+            .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)))
+    });
     if lo == hi {
-        return;
+        return false;
     }
-    let span = 64 - (lo ^ hi).leading_zeros();
-    let bits = (usize::BITS - n.leading_zeros() - 1).clamp(4, 16);
-    let (v_lo, v_hi) = (key_value(lo), key_value(hi));
-    let scale = (1u64 << bits) as f64 / (v_hi - v_lo);
-    let by_value = by_value && scale.is_finite() && scale > 0.0;
-    let bits = if by_value { bits } else { bits.min(span) };
-    let n_buckets = 1usize << bits;
-    let shift = span - bits.min(span);
-    let mask = (1u64 << bits) - 1;
-    // Both digit functions are non-decreasing in the key, so buckets come out in order.
-    let digit = |k: u64| -> usize {
-        if by_value {
-            (((key_value(k) - v_lo) * scale) as usize).min(n_buckets - 1)
-        } else {
-            ((k >> shift) & mask) as usize
-        }
-    };
+    let range_bits = 64 - (hi - lo).leading_zeros();
+    // Four buckets per key keep collisions, and with them the mispredicted branches of the
+    // insertion pass, rare; past the L1-sized count table two per key do as well.
+    let per_key = if n < 4096 { 2 } else { 1 };
+    let bits = (usize::BITS - n.leading_zeros() + per_key)
+        .min(16)
+        .min(range_bits);
+    let shift = range_bits - bits;
+    let digit = |k: u64| ((k - lo) >> shift) as usize;
     counts.clear();
-    counts.resize(n_buckets + 1, 0);
-    for &k in keys.iter() {
+    counts.resize((1usize << bits) + 1, 0);
+    for &k in keys {
         counts[digit(k) + 1] += 1;
     }
-    for b in 1..counts.len() {
-        counts[b] += counts[b - 1];
-    }
-    for i in 0..n {
-        let b = digit(keys[i]);
-        let dst = counts[b] as usize;
-        counts[b] += 1;
-        keys_tmp[dst] = keys[i];
-        pos_tmp[dst] = pos[i];
-    }
-    keys.copy_from_slice(&keys_tmp[..n]);
-    pos.copy_from_slice(&pos_tmp[..n]);
-    // counts[b] is now the end of bucket b (and the start of bucket b + 1).
-    let mut crowded: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0usize;
-    for &end in &counts[..counts.len() - 1] {
-        let end = end as usize;
-        if end - start > INSERTION_MAX {
-            crowded.push((start, end));
-        } else if end - start > 1 {
-            insertion_sort(&mut keys[start..end], &mut pos[start..end]);
+    let mut start = 0u32;
+    for c in counts.iter_mut() {
+        let size = *c;
+        if size as usize > CROWDED {
+            crowded.push((start, start + size));
         }
-        start = end;
+        start += size;
+        *c = start;
     }
-    for (s, e) in crowded {
-        // A level that left every key in one bucket switches to bits, which always split.
-        let progress = e - s < n;
-        sort_level(
-            &mut keys[s..e],
-            &mut pos[s..e],
+    // counts[b] is now the start of bucket b.
+    for (&k, &p) in keys.iter().zip(pos) {
+        let slot = &mut counts[digit(k)];
+        let dst = *slot as usize;
+        *slot += 1;
+        keys_out[dst] = k;
+        pos_out[dst] = p;
+    }
+    true
+}
+
+/// Completes the sort of bucketed keys: the `crowded` buckets get further passes, then one
+/// insertion pass over the whole range fixes the order inside the small buckets (each key
+/// moves at most [`CROWDED`] places, and usually none).
+#[inline(always)]
+fn finish_buckets(
+    keys: &mut [u64],
+    pos: &mut [u32],
+    keys_tmp: &mut [u64],
+    pos_tmp: &mut [u32],
+    counts: &mut Vec<u32>,
+    crowded: &mut Vec<(u32, u32)>,
+) {
+    while let Some((s, e)) = crowded.pop() {
+        let (s, e) = (s as usize, e as usize);
+        let before = crowded.len();
+        if bucket_pass(
+            &keys[s..e],
+            &pos[s..e],
+            None,
             &mut keys_tmp[s..e],
             &mut pos_tmp[s..e],
             counts,
-            by_value && progress,
-        );
+            crowded,
+        ) {
+            keys[s..e].copy_from_slice(&keys_tmp[s..e]);
+            pos[s..e].copy_from_slice(&pos_tmp[s..e]);
+            // The pass recorded its crowded buckets relative to `s`.
+            for range in &mut crowded[before..] {
+                range.0 += s as u32;
+                range.1 += s as u32;
+            }
+        }
     }
-}
-
-/// The float a key was made from (inverse of [`order_key`]).
-#[inline(always)]
-fn key_value(k: u64) -> f64 {
-    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
-}
-
-/// Comparison sort of (key, sequence position) packed into one integer: stable by
-/// construction, and cheaper than bucket passes for a few hundred keys.
-fn packed_sort(keys: &mut [u64], pos: &mut [u32]) {
-    let mut packed: Vec<u128> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (u128::from(k) << 32) | i as u128)
-        .collect();
-    packed.sort_unstable();
-    let old_pos = pos.to_vec();
-    for (i, p) in packed.into_iter().enumerate() {
-        keys[i] = (p >> 32) as u64;
-        pos[i] = old_pos[(p & 0xFFFF_FFFF) as usize];
-    }
+    insertion_sort(keys, pos);
 }
 
 /// Stable insertion sort of a short range.
-#[inline]
+#[inline(always)]
 fn insertion_sort(keys: &mut [u64], pos: &mut [u32]) {
     for i in 1..keys.len() {
         let (k, p) = (keys[i], pos[i]);
@@ -219,12 +396,6 @@ fn insertion_sort(keys: &mut [u64], pos: &mut [u32]) {
         keys[j] = k;
         pos[j] = p;
     }
-}
-
-#[inline(always)]
-fn is_non_finite(v: f64) -> u64 {
-    const EXP: u64 = 0x7FF0_0000_0000_0000;
-    ((v.to_bits() & EXP) == EXP) as u64
 }
 
 /// Average (1-based) ranks of `x`, ties averaged; `None` if `x` holds NaN or infinity.
@@ -343,21 +514,7 @@ impl RankedTarget {
     /// Spearman's ρ of `x` against the target; `None` if `x` is non-finite or constant.
     pub fn spearman(&self, x: &[f64], scratch: &mut RankScratch) -> Option<f64> {
         debug_assert_eq!(x.len(), self.len());
-        if !scratch.sort(x, None) {
-            return None;
-        }
-        let mean_rank = (x.len() as f64 + 1.0) / 2.0;
-        let mut dot = 0.0;
-        let mut ss_x = 0.0;
-        for_each_tie_group(&scratch.keys, |start, end| {
-            let r = (start + end + 1) as f64 / 2.0 - mean_rank;
-            let group: f64 = scratch.pos[start..end]
-                .iter()
-                .map(|&p| self.centred_rank[p as usize])
-                .sum();
-            dot += r * group;
-            ss_x += (end - start) as f64 * r * r;
-        });
+        let (dot, ss_x) = scratch.rank_dot(x, &self.centred_rank)?;
         if ss_x <= 0.0 {
             return None;
         }
@@ -500,20 +657,10 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
     if ss_b <= 0.0 {
         return Err(constant_error("b", b));
     }
-    // Walk a's tie groups in sorted order: no rank vector for `a` is materialised.
-    if !scratch.sort(a, None) {
+    // No rank vector for `a` is materialised: its ranks meet b's in one pass.
+    let Some((dot, ss_a)) = scratch.rank_dot(a, &rb) else {
         unreachable!("check_pair rejects non-finite a");
-    }
-    let (mut dot, mut ss_a) = (0.0, 0.0);
-    for_each_tie_group(&scratch.keys, |start, end| {
-        let r = (start + end + 1) as f64 / 2.0 - mean;
-        let group: f64 = scratch.pos[start..end]
-            .iter()
-            .map(|&p| rb[p as usize])
-            .sum();
-        dot += r * group;
-        ss_a += (end - start) as f64 * r * r;
-    });
+    };
     if ss_a <= 0.0 {
         return Err(constant_error("a", a));
     }
@@ -540,24 +687,42 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Result<f64> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn key_value_inverts_order_key() {
-        for x in [-1e300, -2.5, -1e-300, 0.0, 1e-300, 3.25, 1e300] {
-            assert_eq!(key_value(order_key(x)), x);
-        }
+    fn keys(xs: &[f64]) -> Vec<u64> {
+        let mut bits: Vec<u64> = xs.iter().map(|x| x.to_bits()).collect();
+        KeyCodec::fit(&bits).expect("finite").encode(&mut bits);
+        bits
     }
 
     #[test]
     fn keys_preserve_order_and_merge_signed_zeros() {
-        let xs = [-1e300, -2.0, -1e-300, -0.0, 0.0, 1e-300, 3.0, 1e300];
-        for w in xs.windows(2) {
-            assert!(order_key(w[0]) <= order_key(w[1]));
+        let xs = [
+            -f64::MAX,
+            -1e300,
+            -2.0,
+            -1e-300,
+            -5e-324,
+            -0.0,
+            0.0,
+            5e-324,
+            1e-300,
+            3.0,
+            1e300,
+            f64::MAX,
+        ];
+        let k = keys(&xs);
+        assert_eq!(k[0], 0);
+        for w in k.windows(2) {
+            assert!(w[0] <= w[1]);
         }
-        assert_eq!(order_key(-0.0), order_key(0.0));
+        assert_eq!(k[5], k[6]);
+        assert_eq!(keys(&[-2.0, -1.0]), [0, 1 << 52]);
+        assert_eq!(keys(&[0.0, 1.0, -0.0]), [0, 1.0f64.to_bits(), 0]);
+        assert!(KeyCodec::fit(&[f64::NAN.to_bits()]).is_none());
+        assert!(KeyCodec::fit(&[(-f64::INFINITY).to_bits()]).is_none());
     }
 
     #[test]
-    fn bucket_sort_is_a_stable_sort() {
+    fn sort_is_a_stable_sort_on_every_simd_level() {
         let mut state = 7u64;
         let mut next = || {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
@@ -599,11 +764,16 @@ mod tests {
                 .collect(),
         ];
         for x in cases {
-            let mut s = RankScratch::new();
-            assert!(s.sort(&x, None));
             let mut expected: Vec<u32> = (0..x.len() as u32).collect();
-            expected.sort_by_key(|&i| order_key(x[i as usize]));
-            assert_eq!(s.pos, expected, "sort must equal a stable sort by key");
+            expected.sort_by(|&i, &j| x[i as usize].total_cmp(&x[j as usize]));
+            for level in SimdLevel::available() {
+                let mut s = RankScratch::with_simd(level);
+                assert!(s.sort(&x, None));
+                assert_eq!(
+                    s.pos, expected,
+                    "{level:?}: must equal a stable sort by value"
+                );
+            }
         }
     }
 

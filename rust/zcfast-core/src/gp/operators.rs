@@ -106,7 +106,7 @@ pub(crate) fn initial_program(
 ) -> Program {
     let n_depths = init_depth.1 - init_depth.0 + 1;
     let depth = init_depth.0 + slot % n_depths;
-    let full = (slot / n_depths) % 2 == 0;
+    let full = (slot / n_depths).is_multiple_of(2);
     let mut nodes = Vec::new();
     for _ in 0..100 {
         nodes.clear();

@@ -1,0 +1,49 @@
+//! Which vector instruction set the hot loops are compiled for, chosen once at run time.
+//!
+//! The kernels are written as plain loops and compiled several times, once per level (see
+//! `eval` and `stats`), so one binary runs on any x86-64 CPU and uses the widest vectors the
+//! machine has. Every level gives bit-identical results: only IEEE basic operations, square
+//! roots and integer operations are used, never fused multiply-add.
+
+/// An instruction-set level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimdLevel {
+    /// The baseline of the target (SSE2 on x86-64).
+    Portable,
+    /// AVX2 with FMA, BMI2 and LZCNT (x86-64-v3).
+    Avx2,
+    /// AVX-512 F/VL/DQ/BW/CD on top of AVX2 (x86-64-v4).
+    Avx512,
+}
+
+impl SimdLevel {
+    /// The widest level this CPU supports.
+    pub fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            let v3 = has!("avx2") && has!("fma") && has!("bmi2") && has!("lzcnt");
+            let v4 = has!("avx512f")
+                && has!("avx512vl")
+                && has!("avx512dq")
+                && has!("avx512bw")
+                && has!("avx512cd");
+            if v3 && v4 {
+                return SimdLevel::Avx512;
+            }
+            if v3 {
+                return SimdLevel::Avx2;
+            }
+        }
+        SimdLevel::Portable
+    }
+
+    /// Every level this CPU can run, narrowest first (for tests that compare them).
+    pub fn available() -> Vec<Self> {
+        let best = Self::detect();
+        [SimdLevel::Portable, SimdLevel::Avx2, SimdLevel::Avx512]
+            .into_iter()
+            .filter(|l| *l as u8 <= best as u8)
+            .collect()
+    }
+}
