@@ -22,14 +22,14 @@ const NON_FINITE: u64 = 0x7FF0_0000_0000_0000;
 ///
 /// A float's magnitude bits are monotone in its magnitude, and roughly linear in its logarithm,
 /// so keys made from them spread heavy-tailed outputs evenly. Plain sign-flipped bit patterns
-/// would leave a huge empty stretch between the smallest magnitudes present and zero (the
+/// would leave a huge empty stretch between zero and the smallest magnitudes present (the
 /// binades of tiny numbers), and with it most buckets of a distribution pass. Here negatives
-/// map to `[0, neg_span]` and the rest (zeros included, `-0.0` equal to `0.0`) to the range
-/// just above, measured from the smallest magnitude actually present.
+/// map to `[0, neg_span]`, zero (`-0.0` equal to `0.0`) to the next key, and positives to the
+/// range just above, each side measured from the smallest magnitude actually present.
 struct KeyCodec {
     neg_max: u64,
     pos_min: u64,
-    pos_offset: u64,
+    zero_key: u64,
     max_key: u64,
 }
 
@@ -40,32 +40,39 @@ impl KeyCodec {
         let (mut neg_min, mut neg_max) = (u64::MAX, 0u64);
         let (mut pos_min, mut pos_max) = (u64::MAX, 0u64);
         let mut non_finite = false;
+        let mut has_zero = false;
         // Branch-free selects, so that the loop compiles to SIMD code.
         for &b in bits {
             let mag = b & !SIGN;
             non_finite |= mag >= NON_FINITE;
+            has_zero |= mag == 0;
             let neg = b >= SIGN && mag != 0;
+            let pos = b < SIGN && mag != 0;
             neg_min = neg_min.min(if neg { mag } else { u64::MAX });
             neg_max = neg_max.max(if neg { mag } else { 0 });
-            pos_min = pos_min.min(if neg { u64::MAX } else { mag });
-            pos_max = pos_max.max(if neg { 0 } else { mag });
+            pos_min = pos_min.min(if pos { mag } else { u64::MAX });
+            pos_max = pos_max.max(if pos { mag } else { 0 });
         }
         if non_finite {
             return None;
         }
-        let has_neg = neg_min != u64::MAX;
-        let has_pos = pos_min != u64::MAX;
         // Finite magnitudes are below 2^63, so neither span nor their sum can overflow.
-        let pos_offset = if has_neg { neg_max - neg_min + 1 } else { 0 };
-        let max_key = if has_pos {
-            pos_offset + (pos_max - pos_min)
+        let zero_key = if neg_min != u64::MAX {
+            neg_max - neg_min + 1
         } else {
-            pos_offset - 1
+            0
+        };
+        let max_key = if pos_min != u64::MAX {
+            zero_key + 1 + (pos_max - pos_min)
+        } else if has_zero {
+            zero_key
+        } else {
+            zero_key - 1
         };
         Some(Self {
             neg_max,
             pos_min,
-            pos_offset,
+            zero_key,
             max_key,
         })
     }
@@ -73,13 +80,19 @@ impl KeyCodec {
     /// Replaces each bit pattern in `bits` by its key (the smallest key present is 0).
     #[inline(always)]
     fn encode(&self, bits: &mut [u64]) {
+        let pos_base = self.zero_key + 1;
         for b in bits {
             let mag = *b & !SIGN;
-            let neg = *b >= SIGN && mag != 0;
-            // Both arms are computed by SIMD code; wrapping keeps the unused one harmless.
+            // Every arm is computed by SIMD code; wrapping keeps the unused ones harmless.
             let from_neg = self.neg_max.wrapping_sub(mag);
-            let from_pos = self.pos_offset.wrapping_add(mag.wrapping_sub(self.pos_min));
-            *b = if neg { from_neg } else { from_pos };
+            let from_pos = pos_base.wrapping_add(mag.wrapping_sub(self.pos_min));
+            *b = if mag == 0 {
+                self.zero_key
+            } else if *b >= SIGN {
+                from_neg
+            } else {
+                from_pos
+            };
         }
     }
 }
@@ -716,7 +729,8 @@ mod tests {
         }
         assert_eq!(k[5], k[6]);
         assert_eq!(keys(&[-2.0, -1.0]), [0, 1 << 52]);
-        assert_eq!(keys(&[0.0, 1.0, -0.0]), [0, 1.0f64.to_bits(), 0]);
+        assert_eq!(keys(&[1.0, 0.0, 4.0, -0.0]), [1, 0, 1 + (2 << 52), 0]);
+        assert_eq!(keys(&[-1.0, 0.0, 1e-300]), [0, 1, 2]);
         assert!(KeyCodec::fit(&[f64::NAN.to_bits()]).is_none());
         assert!(KeyCodec::fit(&[(-f64::INFINITY).to_bits()]).is_none());
     }
