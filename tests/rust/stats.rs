@@ -127,3 +127,63 @@ fn average_ranks_fast(x: &[f64]) -> Vec<f64> {
     }
     ranks
 }
+
+/// Candidate outputs shaped like evolved programs': heavy tails, both signs, exact zeros and
+/// sentinel values, with no, few or many ties.
+fn shaped_outputs(n: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = Vec::new();
+    let heavy: Vec<f64> = (0..n).map(|_| (next() * 40.0 - 20.0).exp()).collect();
+    out.push(heavy.clone());
+    out.push(heavy.iter().map(|v| v * (next() - 0.5)).collect());
+    let mut few_ties = heavy.clone();
+    for i in (0..n).step_by(37) {
+        few_ties[i] = 0.0;
+    }
+    out.push(few_ties);
+    out.push(heavy.iter().map(|v| (v.ln() / 4.0).round()).collect());
+    out.push(
+        heavy
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if i % 5 == 0 { -1e300 } else { v - 1.0 })
+            .collect(),
+    );
+    out
+}
+
+#[test]
+fn fitness_kernels_agree_with_the_definitions_on_every_simd_level() {
+    use zcfast_core::simd::SimdLevel;
+    use zcfast_core::stats::{RankScratch, RankedTarget};
+    for n in [5, 64, 65, 1000, 5000] {
+        let target: Vec<f64> = (0..n).map(|i| ((i * 7919) % 997) as f64 / 10.0).collect();
+        let ranked = RankedTarget::new(&target, "targets").expect("valid");
+        let target_ranks = average_ranks_fast(&target);
+        for (k, x) in shaped_outputs(n, n as u64).iter().enumerate() {
+            let rho = naive_pearson(&average_ranks_fast(x), &target_ranks);
+            let tau = (n <= 1000).then(|| naive_kendall_b(x, &target));
+            for level in SimdLevel::available() {
+                let mut scratch = RankScratch::with_simd(level);
+                let got = ranked.spearman(x, &mut scratch).expect("varies");
+                assert!(
+                    (got - rho).abs() < 1e-9,
+                    "n {n}, case {k}, {level:?}: {got} vs {rho}"
+                );
+                if let Some(tau) = tau {
+                    let got = ranked.kendall(x, &mut scratch).expect("varies");
+                    assert!(
+                        (got - tau).abs() < 1e-9,
+                        "n {n}, case {k}, {level:?}: {got} vs {tau}"
+                    );
+                }
+            }
+        }
+    }
+}
