@@ -95,6 +95,23 @@ fn throughput(c: &mut Criterion) {
                 })
             })
         });
+        // Evaluation alone: the ceiling that ranking is added to.
+        group.bench_with_input(BenchmarkId::new("evaluate_only", n), &n, |b, _| {
+            b.iter(|| {
+                pool.install(|| {
+                    programs
+                        .par_iter()
+                        .map_init(
+                            || (Evaluator::new(), vec![0.0; n]),
+                            |(ev, out), p| {
+                                ev.evaluate_into(p, tasks[0].data(), out);
+                                out[0]
+                            },
+                        )
+                        .collect::<Vec<_>>()
+                })
+            })
+        });
         // Baseline: the same work done plainly (row-by-row tree walk, textbook Spearman),
         // parallelised the same way.
         let data = tasks[0].data();
