@@ -8,6 +8,9 @@
 //! - [`fitness`]: tasks and (multi-task) fitness;
 //! - [`gp::Evolver`]: the evolution loop.
 //!
+//! [`simd::SimdLevel`] picks, at run time, the widest instruction set the evaluation and
+//! ranking loops were compiled for; every level gives bit-identical results.
+//!
 //! The evaluator maps a matrix to one value per row, and fitness is computed on that vector;
 //! a later per-architecture reduction over ragged layer tables slots in between the two.
 //!

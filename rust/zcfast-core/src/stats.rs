@@ -339,16 +339,16 @@ fn bucket_pass(
     for &k in keys {
         counts[digit(k) + 1] += 1;
     }
-    let mut start = 0u32;
-    for c in counts.iter_mut() {
-        let size = *c;
-        if size as usize > CROWDED {
-            crowded.push((start, start + size));
+    let largest = counts.iter().copied().max().unwrap_or(0) as usize;
+    running_sums(counts);
+    // counts[b] is now the start of bucket b (and the end of bucket b - 1).
+    if largest > CROWDED {
+        for w in counts.windows(2) {
+            if (w[1] - w[0]) as usize > CROWDED {
+                crowded.push((w[0], w[1]));
+            }
         }
-        start += size;
-        *c = start;
     }
-    // counts[b] is now the start of bucket b.
     for (&k, &p) in keys.iter().zip(pos) {
         let slot = &mut counts[digit(k)];
         let dst = *slot as usize;
@@ -357,6 +357,39 @@ fn bucket_pass(
         pos_out[dst] = p;
     }
     true
+}
+
+/// Replaces `counts` by its running (inclusive prefix) sums.
+///
+/// One running sum is a chain of dependent additions, one per bucket; four chains over the
+/// four quarters, each quarter then offset by the totals before it, run about four times as
+/// fast on a superscalar core.
+#[inline(always)]
+fn running_sums(counts: &mut [u32]) {
+    let quarter = counts.len() / 4;
+    let (first, rest) = counts.split_at_mut(quarter);
+    let (second, rest) = rest.split_at_mut(quarter);
+    let (third, fourth) = rest.split_at_mut(quarter);
+    let mut sums = [0u32; 4];
+    for i in 0..quarter {
+        sums[0] += first[i];
+        first[i] = sums[0];
+        sums[1] += second[i];
+        second[i] = sums[1];
+        sums[2] += third[i];
+        third[i] = sums[2];
+        sums[3] += fourth[i];
+        fourth[i] = sums[3];
+    }
+    for c in &mut fourth[quarter..] {
+        sums[3] += *c;
+        *c = sums[3];
+    }
+    let mut offset = sums[0];
+    for (part, total) in [(second, sums[1]), (third, sums[2]), (fourth, sums[3])] {
+        part.iter_mut().for_each(|c| *c += offset);
+        offset += total;
+    }
 }
 
 /// Completes the sort of bucketed keys: the `crowded` buckets get further passes, then one
@@ -413,17 +446,29 @@ fn insertion_sort(keys: &mut [u64], pos: &mut [u32]) {
 
 /// Average (1-based) ranks of `x`, ties averaged; `None` if `x` holds NaN or infinity.
 pub fn average_ranks(x: &[f64], scratch: &mut RankScratch) -> Option<Vec<f64>> {
+    let (mut ranks, _) = centred_ranks(x, scratch)?;
+    let mean = (x.len() as f64 + 1.0) / 2.0;
+    ranks.iter_mut().for_each(|r| *r += mean);
+    Some(ranks)
+}
+
+/// Average ranks minus the mean rank, and their sum of squares; `None` if `x` holds NaN or
+/// infinity.
+fn centred_ranks(x: &[f64], scratch: &mut RankScratch) -> Option<(Vec<f64>, f64)> {
     if !scratch.sort(x, None) {
         return None;
     }
+    let mean = (x.len() as f64 - 1.0) / 2.0;
     let mut ranks = vec![0.0; x.len()];
+    let mut ss = 0.0;
     for_each_tie_group(&scratch.keys, |start, end| {
-        let r = (start + end + 1) as f64 / 2.0;
+        let r = (start + end - 1) as f64 / 2.0 - mean;
         for &p in &scratch.pos[start..end] {
             ranks[p as usize] = r;
         }
+        ss += (end - start) as f64 * r * r;
     });
-    Some(ranks)
+    Some((ranks, ss))
 }
 
 #[inline(always)]
@@ -660,13 +705,10 @@ pub fn spearman(a: &[f64], b: &[f64]) -> Result<f64> {
         ));
     }
     let mut scratch = RankScratch::new();
-    let mut rb = average_ranks(b, &mut scratch).ok_or_else(|| {
+    let (rb, ss_b) = centred_ranks(b, &mut scratch).ok_or_else(|| {
         let i = b.iter().position(|v| !v.is_finite()).unwrap_or(0);
         CoreError::invalid("b", "finite values", format!("{} at position {i}", b[i]))
     })?;
-    let mean = (b.len() as f64 + 1.0) / 2.0;
-    rb.iter_mut().for_each(|r| *r -= mean);
-    let ss_b: f64 = rb.iter().map(|r| r * r).sum();
     if ss_b <= 0.0 {
         return Err(constant_error("b", b));
     }
@@ -788,6 +830,22 @@ mod tests {
                     "{level:?}: must equal a stable sort by value"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn running_sums_match_a_plain_scan() {
+        for len in [0, 1, 2, 3, 4, 5, 7, 8, 9, 33, 4097] {
+            let mut counts: Vec<u32> = (0..len as u32).map(|i| (i * 7 + 3) % 11).collect();
+            let expected: Vec<u32> = counts
+                .iter()
+                .scan(0, |sum, &c| {
+                    *sum += c;
+                    Some(*sum)
+                })
+                .collect();
+            running_sums(&mut counts);
+            assert_eq!(counts, expected, "length {len}");
         }
     }
 
