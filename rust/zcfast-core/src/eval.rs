@@ -8,7 +8,7 @@ use crate::error::{CoreError, Result};
 use crate::function::{nan_max, nan_min, protected_div, protected_log, Function};
 use crate::matrix::Matrix;
 use crate::program::{Node, Program};
-use crate::simd::SimdLevel;
+use crate::simd::{simd_dispatch, SimdLevel};
 
 /// Rows per block.
 pub const BLOCK: usize = 256;
@@ -87,47 +87,15 @@ impl Evaluator {
         while start < n {
             let len = BLOCK.min(n - start);
             let dst = &mut out[start..start + len];
-            match self.simd {
-                // SAFETY: `simd` is only a level that `SimdLevel::detect` found on this CPU.
-                #[cfg(target_arch = "x86_64")]
-                SimdLevel::Avx512 => unsafe { self.run_block_avx512(nodes, data, start, dst) },
-                #[cfg(target_arch = "x86_64")]
-                SimdLevel::Avx2 => unsafe { self.run_block_avx2(nodes, data, start, dst) },
-                _ => self.run_block(nodes, data, start, dst),
-            }
+            self.run_block(nodes, data, start, dst);
             start += len;
         }
     }
 
-    // The same code compiled for wider vectors. No fused multiply-add is used, so the
-    // results are bit-identical to the portable path.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
-    unsafe fn run_block_avx512(
-        &mut self,
-        nodes: &[Node],
-        data: &Matrix,
-        start: usize,
-        out: &mut [f64],
-    ) {
-        self.run_block_inline(nodes, data, start, out);
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
-    unsafe fn run_block_avx2(
-        &mut self,
-        nodes: &[Node],
-        data: &Matrix,
-        start: usize,
-        out: &mut [f64],
-    ) {
-        self.run_block_inline(nodes, data, start, out);
-    }
-
-    #[inline(never)]
-    fn run_block(&mut self, nodes: &[Node], data: &Matrix, start: usize, out: &mut [f64]) {
-        self.run_block_inline(nodes, data, start, out);
+    simd_dispatch! {
+        /// Runs the program on one block of rows, compiled for the CPU's widest vectors.
+        fn run_block(&mut self, nodes: &[Node], data: &Matrix, start: usize, out: &mut [f64]);
+        copies run_block_avx512, run_block_avx2 of run_block_inline
     }
 
     /// Runs the program on rows `start..start + out.len()` and writes the result to `out`.

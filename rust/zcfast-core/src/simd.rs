@@ -47,3 +47,52 @@ impl SimdLevel {
             .collect()
     }
 }
+
+/// Defines a method that runs an `#[inline(always)]` method compiled for the level held in
+/// `self.simd`, together with the per-level copies it dispatches to:
+///
+/// ```text
+/// simd_dispatch! {
+///     /// Docs of the dispatching method.
+///     fn sort(&mut self, x: &[f64]) -> bool;
+///     copies sort_avx512, sort_avx2 of sort_inline
+/// }
+/// ```
+///
+/// The type must only ever hold levels from [`SimdLevel::available`].
+macro_rules! simd_dispatch {
+    (
+        $(#[$attr:meta])*
+        fn $name:ident(&mut self $(, $arg:ident: $ty:ty)*) $(-> $ret:ty)?;
+        copies $avx512:ident, $avx2:ident of $body:ident
+    ) => {
+        $(#[$attr])*
+        fn $name(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            match self.simd {
+                // SAFETY: `simd` only holds levels this CPU supports (checked on construction).
+                #[cfg(target_arch = "x86_64")]
+                $crate::simd::SimdLevel::Avx512 => unsafe { self.$avx512($($arg),*) },
+                // SAFETY: as above.
+                #[cfg(target_arch = "x86_64")]
+                $crate::simd::SimdLevel::Avx2 => unsafe { self.$avx2($($arg),*) },
+                _ => self.$body($($arg),*),
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(
+            enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd"
+        )]
+        unsafe fn $avx512(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$body($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
+        unsafe fn $avx2(&mut self $(, $arg: $ty)*) $(-> $ret)? {
+            self.$body($($arg),*)
+        }
+    };
+}
+
+pub(crate) use simd_dispatch;

@@ -6,7 +6,7 @@
 //! corrections (Kendall), so the values equal `scipy.stats.spearmanr` / `kendalltau`.
 
 use crate::error::{CoreError, Result};
-use crate::simd::SimdLevel;
+use crate::simd::{simd_dispatch, SimdLevel};
 
 /// Buckets holding more keys than this are sorted by another bucket pass; smaller ones are
 /// left to the final insertion pass.
@@ -139,44 +139,20 @@ impl RankScratch {
         }
     }
 
-    /// Stable sort of `x` by value, starting from the sequence `initial` (row indices) or the
-    /// identity; afterwards `self.keys` holds the sorted keys (equal keys for equal values) and
-    /// `self.pos` the row indices. Returns false if `x` holds a NaN or infinity.
-    fn sort(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
-        match self.simd {
-            // SAFETY: `simd` is only a level that `SimdLevel::detect` found on this CPU.
-            #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx512 => unsafe { self.sort_avx512(x, initial) },
-            #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx2 => unsafe { self.sort_avx2(x, initial) },
-            _ => self.sort_inline(x, initial),
-        }
+    simd_dispatch! {
+        /// Stable sort of `x` by value, starting from the sequence `initial` (row indices) or
+        /// the identity; afterwards `self.keys` holds the sorted keys (equal keys for equal
+        /// values) and `self.pos` the row indices. Returns false if `x` holds a NaN or infinity.
+        fn sort(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool;
+        copies sort_avx512, sort_avx2 of sort_inline
     }
 
-    /// Ranks `x` (average ranks for ties) and returns `(Σ (rank_i - mean rank) * weights_i,
-    /// Σ (rank_i - mean rank)²)`; `weights` must sum to zero, and all of it is exact for
-    /// half-integer weights (centred ranks). `None` if `x` holds a NaN or infinity.
-    fn rank_dot(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
-        match self.simd {
-            // SAFETY: as in `sort`.
-            #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx512 => unsafe { self.rank_dot_avx512(x, weights) },
-            #[cfg(target_arch = "x86_64")]
-            SimdLevel::Avx2 => unsafe { self.rank_dot_avx2(x, weights) },
-            _ => self.rank_dot_inline(x, weights),
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
-    unsafe fn rank_dot_avx512(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
-        self.rank_dot_inline(x, weights)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
-    unsafe fn rank_dot_avx2(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)> {
-        self.rank_dot_inline(x, weights)
+    simd_dispatch! {
+        /// Ranks `x` (average ranks for ties) and returns `(Σ (rank_i - mean rank) *
+        /// weights_i, Σ (rank_i - mean rank)²)`; `weights` must sum to zero, and all of it is
+        /// exact for half-integer weights (centred ranks). `None` if `x` holds NaN or infinity.
+        fn rank_dot(&mut self, x: &[f64], weights: &[f64]) -> Option<(f64, f64)>;
+        copies rank_dot_avx512, rank_dot_avx2 of rank_dot_inline
     }
 
     #[inline(always)]
@@ -231,18 +207,6 @@ impl RankScratch {
             });
         }
         Some((dot, ss))
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi2,lzcnt,avx512f,avx512vl,avx512dq,avx512bw,avx512cd")]
-    unsafe fn sort_avx512(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
-        self.sort_inline(x, initial)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma,bmi2,lzcnt")]
-    unsafe fn sort_avx2(&mut self, x: &[f64], initial: Option<&[u32]>) -> bool {
-        self.sort_inline(x, initial)
     }
 
     #[inline(always)]
