@@ -71,27 +71,30 @@ pub fn program(size: usize, n_cols: usize, seed: u64) -> Program {
     }
 }
 
-/// Spearman the textbook way: sort index vectors with comparisons, assign average ranks to
-/// both inputs, Pearson of the ranks. The baseline the core's kernel is compared with.
-pub fn plain_spearman(a: &[f64], b: &[f64]) -> f64 {
-    fn ranks(x: &[f64]) -> Vec<f64> {
-        let mut idx: Vec<usize> = (0..x.len()).collect();
-        idx.sort_by(|&i, &j| x[i].partial_cmp(&x[j]).expect("finite"));
-        let mut r = vec![0.0; x.len()];
-        let mut i = 0;
-        while i < idx.len() {
-            let mut j = i;
-            while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
-                j += 1;
-            }
-            for &k in &idx[i..=j] {
-                r[k] = (i + j) as f64 / 2.0 + 1.0;
-            }
-            i = j + 1;
+/// Average ranks (1-based, ties averaged) the textbook way: sort an index vector with
+/// comparisons, then walk runs of equal values.
+pub fn average_ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&i, &j| x[i].partial_cmp(&x[j]).expect("finite"));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
+            j += 1;
         }
-        r
+        for &k in &idx[i..=j] {
+            r[k] = (i + j) as f64 / 2.0 + 1.0;
+        }
+        i = j + 1;
     }
-    let (ra, rb) = (ranks(a), ranks(b));
+    r
+}
+
+/// Spearman the textbook way: average ranks of both inputs, Pearson of the ranks. The
+/// baseline the core's kernel is compared with, and an oracle for the tests.
+pub fn plain_spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (average_ranks(a), average_ranks(b));
     let n = a.len() as f64;
     let m = (n + 1.0) / 2.0;
     let (mut cov, mut va, mut vb) = (0.0, 0.0, 0.0);

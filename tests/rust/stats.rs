@@ -3,6 +3,10 @@
 use proptest::prelude::*;
 use zcfast_core::stats::{kendall, pearson, spearman};
 
+// The benchmarks' deterministic generator and textbook ranks double as test oracles.
+#[path = "../../benches/rust/common.rs"]
+mod common;
+
 fn average_ranks(x: &[f64]) -> Vec<f64> {
     x.iter()
         .map(|&v| {
@@ -106,38 +110,15 @@ fn large_inputs_use_the_radix_path_and_agree() {
         .map(|i| ((i * 104_729) % 3001) as f64 + a[i] * 0.5)
         .collect();
     let rho = spearman(&a, &b).expect("valid");
-    let expected = naive_pearson(&average_ranks_fast(&a), &average_ranks_fast(&b));
+    let expected = naive_pearson(&common::average_ranks(&a), &common::average_ranks(&b));
     assert!((rho - expected).abs() < 1e-9);
-}
-
-fn average_ranks_fast(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&i, &j| x[i].total_cmp(&x[j]));
-    let mut ranks = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && x[idx[j + 1]] == x[idx[i]] {
-            j += 1;
-        }
-        for &k in &idx[i..=j] {
-            ranks[k] = (i + j) as f64 / 2.0 + 1.0;
-        }
-        i = j + 1;
-    }
-    ranks
 }
 
 /// Candidate outputs shaped like evolved programs': heavy tails, both signs, exact zeros and
 /// sentinel values, with no, few or many ties.
 fn shaped_outputs(n: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut rng = common::Lcg::new(seed);
+    let mut next = || rng.next_f64();
     let mut out = Vec::new();
     let heavy: Vec<f64> = (0..n).map(|_| (next() * 40.0 - 20.0).exp()).collect();
     out.push(heavy.clone());
@@ -165,9 +146,9 @@ fn fitness_kernels_agree_with_the_definitions_on_every_simd_level() {
     for n in [5, 64, 65, 1000, 5000] {
         let target: Vec<f64> = (0..n).map(|i| ((i * 7919) % 997) as f64 / 10.0).collect();
         let ranked = RankedTarget::new(&target, "targets").expect("valid");
-        let target_ranks = average_ranks_fast(&target);
+        let target_ranks = common::average_ranks(&target);
         for (k, x) in shaped_outputs(n, n as u64).iter().enumerate() {
-            let rho = naive_pearson(&average_ranks_fast(x), &target_ranks);
+            let rho = naive_pearson(&common::average_ranks(x), &target_ranks);
             let tau = (n <= 1000).then(|| naive_kendall_b(x, &target));
             for level in SimdLevel::available() {
                 let mut scratch = RankScratch::with_simd(level);
