@@ -67,7 +67,8 @@ impl KeyCodec {
         } else if has_zero {
             zero_key
         } else {
-            zero_key - 1
+            // Only negatives (or nothing at all).
+            zero_key.saturating_sub(1)
         };
         Some(Self {
             neg_max,
@@ -737,6 +738,8 @@ mod tests {
         assert_eq!(keys(&[-2.0, -1.0]), [0, 1 << 52]);
         assert_eq!(keys(&[1.0, 0.0, 4.0, -0.0]), [1, 0, 1 + (2 << 52), 0]);
         assert_eq!(keys(&[-1.0, 0.0, 1e-300]), [0, 1, 2]);
+        assert_eq!(KeyCodec::fit(&[]).map(|c| c.max_key), Some(0));
+        assert_eq!(average_ranks(&[], &mut RankScratch::new()), Some(vec![]));
         assert!(KeyCodec::fit(&[f64::NAN.to_bits()]).is_none());
         assert!(KeyCodec::fit(&[(-f64::INFINITY).to_bits()]).is_none());
     }
