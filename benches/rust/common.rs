@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each bench uses part of this module
 
-use zcfast_core::{Matrix, Program};
+use zcfast_core::{Matrix, Program, Units};
 
 pub struct Lcg(u64);
 
@@ -104,4 +104,39 @@ pub fn plain_spearman(a: &[f64], b: &[f64]) -> f64 {
         vb += (y - m) * (y - m);
     }
     cov / (va * vb).sqrt()
+}
+
+/// A layer table of `n_archs` architectures with `layers` layers each (all alike, so that the
+/// benchmark's size is exact) and `n_cols` positive features.
+pub fn layer_table(n_archs: usize, layers: usize, n_cols: usize, seed: u64) -> Units {
+    let offsets = (0..=n_archs).map(|a| a * layers).collect();
+    Units::grouped(matrix(n_archs * layers, n_cols, seed), offsets).expect("offsets")
+}
+
+/// Random layer-wise programs of about `size` nodes: every other one a single reduction of a
+/// random expression, the others a ratio of two reductions.
+pub fn layerwise_program(size: usize, n_cols: usize, seed: u64) -> Program {
+    const REDUCERS: [&str; 5] = [
+        "sum_layers",
+        "mean_layers",
+        "max_layers",
+        "min_layers",
+        "meanlog_layers",
+    ];
+    let mut rng = Lcg::new(seed);
+    let reduced = |size: usize, rng: &mut Lcg| {
+        let mut tokens = program(size, n_cols, rng.below(1 << 30) as u64).to_tokens();
+        tokens.push(REDUCERS[rng.below(REDUCERS.len())].to_string());
+        tokens
+    };
+    let tokens = if seed.is_multiple_of(2) {
+        reduced(size - 1, &mut rng)
+    } else {
+        let half = ((size - 3) / 2) | 1;
+        let mut t = reduced(half, &mut rng);
+        t.extend(reduced(half, &mut rng));
+        t.push("div".to_string());
+        t
+    };
+    Program::from_tokens(&tokens).expect("valid layer-wise program")
 }

@@ -17,7 +17,7 @@ fn generation(c: &mut Criterion) {
     group.sample_size(20);
     for n in [100usize, 1_000] {
         let task =
-            Task::new(common::matrix(n, 13, 7), common::vector(n, 8), "targets").expect("task");
+            Task::flat(common::matrix(n, 13, 7), common::vector(n, 8), "targets").expect("task");
         let config = Config {
             population_size: 1000,
             seed: 1,

@@ -64,7 +64,7 @@ fn evaluation(c: &mut Criterion) {
         let mut out = vec![0.0; n];
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| ev.evaluate_into(black_box(&program), &data, &mut out))
+            b.iter(|| ev.evaluate_nodes_into(black_box(program.nodes()), &data, &mut out))
         });
     }
     group.finish();
@@ -79,7 +79,7 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("fitness_throughput_2_threads");
     for n in SIZES {
         let task =
-            Task::new(common::matrix(n, 13, 5), common::vector(n, 6), "targets").expect("task");
+            Task::flat(common::matrix(n, 13, 5), common::vector(n, 6), "targets").expect("task");
         let tasks = [task];
         let programs: Vec<_> = (0..512).map(|s| common::program(20, 13, 100 + s)).collect();
         group.throughput(Throughput::Elements(programs.len() as u64));
@@ -104,7 +104,7 @@ fn throughput(c: &mut Criterion) {
                         .map_init(
                             || (Evaluator::new(), vec![0.0; n]),
                             |(ev, out), p| {
-                                ev.evaluate_into(p, tasks[0].data(), out);
+                                ev.evaluate_nodes_into(p.nodes(), tasks[0].data(), out);
                                 out[0]
                             },
                         )

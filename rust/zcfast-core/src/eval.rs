@@ -1,4 +1,6 @@
-//! Evaluation of postfix programs over a matrix, in fixed-size row blocks.
+//! Evaluation of postfix programs without reductions over a matrix, in fixed-size row blocks.
+//! ([`crate::pipeline`] evaluates layer-wise programs by running this on each reduction's
+//! operand.)
 //!
 //! Each block runs the whole program with a stack of block-sized buffers, so every function
 //! application is a tight loop over at most [`BLOCK`] values that the compiler vectorises, and
@@ -58,26 +60,26 @@ impl Evaluator {
         }
     }
 
-    /// Evaluates `program` on every row of `data`; the program's features must exist in `data`.
+    /// Evaluates a flat `program` on every row of `data`; the program's features must exist
+    /// in `data`.
     pub fn evaluate(&mut self, program: &Program, data: &Matrix) -> Result<Vec<f64>> {
-        if let Some(v) = program.max_feature() {
-            if v as usize >= data.n_cols() {
-                return Err(CoreError::shape(
-                    "matrix",
-                    format!("at least {} columns (the expression uses x{v})", v + 1),
-                    format!("{} columns", data.n_cols()),
-                ));
-            }
+        check_features(program, data.n_cols())?;
+        if program.is_layerwise() {
+            return Err(CoreError::invalid(
+                "expression",
+                "an expression without reductions (evaluate layer-wise ones on a layer table)",
+                "a layer-wise expression",
+            ));
         }
         let mut out = vec![0.0; data.n_rows()];
-        self.evaluate_into(program, data, &mut out);
+        self.evaluate_nodes_into(program.nodes(), data, &mut out);
         Ok(out)
     }
 
-    /// Like [`Evaluator::evaluate`] without the column check; `out` has one slot per row.
-    pub fn evaluate_into(&mut self, program: &Program, data: &Matrix, out: &mut [f64]) {
+    /// Evaluates the postfix `nodes` (one well-formed expression without reductions, whose
+    /// features exist in `data`) on every row; `out` has one slot per row.
+    pub fn evaluate_nodes_into(&mut self, nodes: &[Node], data: &Matrix, out: &mut [f64]) {
         debug_assert_eq!(out.len(), data.n_rows());
-        let nodes = program.nodes();
         // At most one buffer per node is ever live.
         while self.buffers.len() < nodes.len() {
             self.buffers.push([0.0; BLOCK]);
@@ -114,6 +116,7 @@ impl Evaluator {
                     self.buffers[b][..len].fill(c);
                     Slot::Buf(b)
                 }
+                Node::Reduce(_) => unreachable!("reductions are evaluated by the pipeline"),
                 Node::Func(f) if f.arity() == 1 => match self.stack.pop() {
                     Some(Slot::Buf(b)) => {
                         unary_in_place(f, &mut self.buffers[b][..len]);
@@ -160,6 +163,18 @@ impl Evaluator {
             Some(Slot::Col(c)) => out.copy_from_slice(col(c)),
             None => unreachable!("programs are validated on construction"),
         }
+    }
+}
+
+/// Checks that every feature `program` uses is one of the `n_cols` columns.
+pub fn check_features(program: &Program, n_cols: usize) -> Result<()> {
+    match program.max_feature() {
+        Some(v) if v as usize >= n_cols => Err(CoreError::shape(
+            "matrix",
+            format!("at least {} columns (the expression uses x{v})", v + 1),
+            format!("{n_cols} columns"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -261,6 +276,11 @@ pub fn evaluate_row(program: &Program, row: &[f64]) -> f64 {
         let v = match *node {
             Node::Var(v) => row[v as usize],
             Node::Const(c) => c,
+            // A single row is a single unit: reducing it is applying the reduction to it.
+            Node::Reduce(r) => {
+                let a = stack.pop().unwrap_or(f64::NAN);
+                r.apply(&[a])
+            }
             Node::Func(f) if f.arity() == 1 => {
                 let a = stack.pop().unwrap_or(f64::NAN);
                 f.apply1(a)

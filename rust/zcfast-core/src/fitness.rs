@@ -1,11 +1,13 @@
-//! Fitness of a program: rank correlation of its output with the targets, over one or several
-//! tasks.
+//! Fitness of a program: the rank correlation of its per-architecture values with the targets
+//! (the last two stages of the pipeline), over one or several tasks.
 
 use crate::error::{CoreError, Result};
-use crate::eval::Evaluator;
 use crate::matrix::Matrix;
+use crate::named::serde_by_name;
+use crate::pipeline::ArchEvaluator;
 use crate::program::Program;
 use crate::stats::{RankScratch, RankedTarget};
+use crate::units::Units;
 
 /// Correlation used as fitness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +37,8 @@ impl Metric {
     }
 }
 
+serde_by_name!(Metric);
+
 /// How the per-task fitness values of a program combine into one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Aggregate {
@@ -59,32 +63,46 @@ impl Aggregate {
     }
 }
 
-/// Smallest number of rows a task may have.
+serde_by_name!(Aggregate);
+
+/// Smallest number of architectures a task may have.
 pub const MIN_ROWS: usize = 3;
 
-/// One benchmark task: a feature matrix and the targets of its rows, ranked once.
+/// One benchmark task: a table of units, and the targets of its architectures, ranked once.
 #[derive(Clone, Debug)]
 pub struct Task {
-    data: Matrix,
+    units: Units,
     targets: Vec<f64>,
     ranked: RankedTarget,
 }
 
 impl Task {
-    /// Validates and prepares a task. `label` names it in error messages (e.g. `"targets[1]"`).
-    pub fn new(data: Matrix, targets: Vec<f64>, label: &str) -> Result<Self> {
-        if data.n_rows() != targets.len() {
+    /// A task over a flat table (one row per architecture); see [`Task::new`].
+    pub fn flat(data: Matrix, targets: Vec<f64>, label: &str) -> Result<Self> {
+        Self::new(Units::flat(data), targets, label)
+    }
+
+    /// Validates and prepares a task: one target per architecture of `units`. `label` names
+    /// the targets in error messages (e.g. `"targets[1]"`).
+    pub fn new(units: Units, targets: Vec<f64>, label: &str) -> Result<Self> {
+        let (n_archs, data) = (units.n_archs(), units.data());
+        if n_archs != targets.len() {
+            let what = if units.is_grouped() {
+                "architecture"
+            } else {
+                "matrix row"
+            };
             return Err(CoreError::shape(
                 label,
-                format!("one target per matrix row ({})", data.n_rows()),
+                format!("one target per {what} ({n_archs})"),
                 format!("{} targets", targets.len()),
             ));
         }
-        if data.n_rows() < MIN_ROWS {
+        if n_archs < MIN_ROWS {
             return Err(CoreError::shape(
                 "matrix",
-                format!("at least {MIN_ROWS} rows"),
-                format!("{} rows", data.n_rows()),
+                format!("at least {MIN_ROWS} architectures"),
+                format!("{n_archs}"),
             ));
         }
         if data.n_cols() == 0 {
@@ -99,35 +117,45 @@ impl Task {
         }
         let ranked = RankedTarget::new(&targets, label)?;
         Ok(Self {
-            data,
+            units,
             targets,
             ranked,
         })
     }
 
+    pub fn units(&self) -> &Units {
+        &self.units
+    }
+
+    /// The table of units (for a flat task: one row per architecture).
     pub fn data(&self) -> &Matrix {
-        &self.data
+        self.units.data()
     }
 
     pub fn targets(&self) -> &[f64] {
         &self.targets
     }
 
-    pub fn n_rows(&self) -> usize {
-        self.data.n_rows()
+    pub fn n_archs(&self) -> usize {
+        self.units.n_archs()
     }
 
-    /// The task restricted to `rows` (used for train/validation splits).
-    pub fn subset(&self, rows: &[usize], label: &str) -> Result<Self> {
-        let targets = rows.iter().map(|&r| self.targets[r]).collect();
-        Self::new(self.data.select_rows(rows), targets, label)
+    /// Rows evaluated per program (units: layers of a layer-wise table).
+    pub fn n_units(&self) -> usize {
+        self.units.n_units()
+    }
+
+    /// The task restricted to the architectures `archs` (train/validation splits).
+    pub fn subset(&self, archs: &[usize], label: &str) -> Result<Self> {
+        let targets = archs.iter().map(|&a| self.targets[a]).collect();
+        Self::new(self.units.select_archs(archs), targets, label)
     }
 }
 
 /// Per-thread buffers for scoring.
 #[derive(Default)]
 pub struct Scratch {
-    evaluator: Evaluator,
+    pipeline: ArchEvaluator,
     ranks: RankScratch,
     output: Vec<f64>,
 }
@@ -138,17 +166,18 @@ impl Scratch {
     }
 }
 
-/// Fitness of `program` on one task; `None` when its output is non-finite or constant.
+/// Fitness of `program` on one task; `None` when its output is non-finite or constant. The
+/// program must fit the task (see [`ArchEvaluator::check`]).
 pub fn score_task(
     program: &Program,
     task: &Task,
     metric: Metric,
     scratch: &mut Scratch,
 ) -> Option<f64> {
-    scratch.output.resize(task.n_rows(), 0.0);
+    scratch.output.resize(task.n_archs(), 0.0);
     scratch
-        .evaluator
-        .evaluate_into(program, &task.data, &mut scratch.output);
+        .pipeline
+        .evaluate_into(program, &task.units, &mut scratch.output);
     let out = &scratch.output;
     match metric {
         Metric::Spearman => task.ranked.spearman(out, &mut scratch.ranks),

@@ -6,6 +6,7 @@
 //! on `|x|`. Anything non-finite that still comes out (overflow) makes the whole output invalid.
 
 use crate::error::{CoreError, Result};
+use crate::named::serde_by_name;
 
 /// Magnitude below which `div` and `log` return their protected value.
 pub const PROTECT_EPS: f64 = 1e-10;
@@ -102,6 +103,8 @@ impl Function {
         }
     }
 }
+
+serde_by_name!(Function);
 
 #[inline(always)]
 pub fn protected_div(a: f64, b: f64) -> f64 {

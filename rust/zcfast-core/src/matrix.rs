@@ -1,4 +1,5 @@
-//! Column-major feature matrices (rows = architectures or, later, layers; columns = metrics).
+//! Column-major feature matrices (rows = architectures, or layers of a layer-wise table;
+//! columns = metrics).
 
 use crate::error::{CoreError, Result};
 
@@ -52,6 +53,11 @@ impl Matrix {
 
     pub fn n_cols(&self) -> usize {
         self.n_cols
+    }
+
+    /// The column-major values, to reuse the allocation.
+    pub fn into_data(self) -> Vec<f64> {
+        self.data
     }
 
     pub fn column(&self, c: usize) -> &[f64] {

@@ -4,27 +4,40 @@
 //! stack, and every subtree is a contiguous slice ending at its root, so crossover and mutation
 //! are slice splices (the layout Operon uses). The subtree ending at index `i` starts at
 //! `i + 1 - sizes[i]`.
+//!
+//! A *layer-wise* program contains reductions ([`Node::Reduce`]): the subtree below a
+//! reduction is evaluated on every unit (layer) of an architecture and reduced to one value per
+//! architecture, and the nodes above combine such reduced terms. Reductions do not nest, and
+//! in a layer-wise program every feature sits below one. A program without reductions is a
+//! *flat* program: one value per row, rows being architectures.
 
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
 use crate::error::{CoreError, Result};
 use crate::function::Function;
+use crate::reduce::Reducer;
 
-/// One node: a function, a feature (matrix column) or a constant.
+/// One node: a function, a feature (matrix column), a constant or a reduction over units.
 #[derive(Clone, Copy, Debug)]
 pub enum Node {
     Func(Function),
     Var(u32),
     Const(f64),
+    Reduce(Reducer),
 }
 
 impl Node {
     pub fn arity(self) -> usize {
         match self {
             Node::Func(f) => f.arity(),
+            Node::Reduce(_) => 1,
             _ => 0,
         }
+    }
+
+    pub fn is_reduce(self) -> bool {
+        matches!(self, Node::Reduce(_))
     }
 }
 
@@ -35,6 +48,7 @@ impl PartialEq for Node {
             (Node::Func(a), Node::Func(b)) => a == b,
             (Node::Var(a), Node::Var(b)) => a == b,
             (Node::Const(a), Node::Const(b)) => a.to_bits() == b.to_bits(),
+            (Node::Reduce(a), Node::Reduce(b)) => a == b,
             _ => false,
         }
     }
@@ -46,6 +60,7 @@ impl Hash for Node {
             Node::Func(f) => (0u8, f as u8).hash(state),
             Node::Var(v) => (1u8, v).hash(state),
             Node::Const(c) => (2u8, c.to_bits()).hash(state),
+            Node::Reduce(r) => (3u8, r as u8).hash(state),
         }
     }
 }
@@ -57,7 +72,8 @@ pub struct Program {
 }
 
 impl Program {
-    /// Checks that `nodes` is a single well-formed postfix expression.
+    /// Checks that `nodes` is a single well-formed postfix expression, and that its
+    /// reductions (if any) neither nest nor leave a feature outside them.
     pub fn new(nodes: Vec<Node>) -> Result<Self> {
         if nodes.is_empty() {
             return Err(CoreError::invalid(
@@ -85,6 +101,7 @@ impl Program {
                 format!("{depth} results"),
             ));
         }
+        check_reductions(&nodes)?;
         Ok(Self { nodes })
     }
 
@@ -104,6 +121,11 @@ impl Program {
 
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// Whether the program reduces over units (a layer-wise program).
+    pub fn is_layerwise(&self) -> bool {
+        self.nodes.iter().any(|n| n.is_reduce())
     }
 
     /// Size of the subtree rooted at each node.
@@ -134,6 +156,7 @@ impl Program {
             .iter()
             .map(|n| match *n {
                 Node::Func(f) => f.name().to_string(),
+                Node::Reduce(r) => r.name().to_string(),
                 Node::Var(v) => format!("x{v}"),
                 Node::Const(c) => format!("c{c:e}"),
             })
@@ -155,11 +178,12 @@ impl Program {
                     Ok(c) if c.is_finite() => Node::Const(c),
                     _ => return Err(bad_token(t)),
                 }
+            } else if let Ok(f) = Function::from_name(t) {
+                Node::Func(f)
+            } else if let Ok(r) = Reducer::from_name(t) {
+                Node::Reduce(r)
             } else {
-                match Function::from_name(t) {
-                    Ok(f) => Node::Func(f),
-                    Err(_) => return Err(bad_token(t)),
-                }
+                return Err(bad_token(t));
             };
             nodes.push(node);
         }
@@ -182,6 +206,10 @@ impl Program {
                     let text = format_const(c);
                     let prec = if c < 0.0 { NEG } else { ATOM };
                     (text, prec)
+                }
+                Node::Reduce(r) => {
+                    let (a, _) = stack.pop().unwrap_or_default();
+                    (format!("{}({a})", r.name()), ATOM)
                 }
                 Node::Func(f) if f.arity() == 1 => {
                     let (a, pa) = stack.pop().unwrap_or_default();
@@ -245,6 +273,7 @@ fn format_const(c: f64) -> String {
 fn node_label(node: Node) -> String {
     match node {
         Node::Func(f) => f.name().to_string(),
+        Node::Reduce(r) => r.name().to_string(),
         Node::Var(v) => format!("x{v}"),
         Node::Const(c) => format!("{c}"),
     }
@@ -254,11 +283,51 @@ fn bad_token(t: &str) -> CoreError {
     CoreError::invalid(
         "expression",
         format!(
-            "tokens that are function names ({}), features x<j> or constants c<number>",
-            Function::names().join(", ")
+            "tokens that are function names ({}), reductions ({}), features x<j> or constants \
+             c<number>",
+            Function::names().join(", "),
+            Reducer::names().join(", ")
         ),
         format!("{t:?}"),
     )
+}
+
+/// Reductions must not nest, and a program with reductions must have every feature inside one
+/// (a feature outside would be a per-unit value where one per architecture is needed).
+fn check_reductions(nodes: &[Node]) -> Result<()> {
+    // Per subtree on the stack: (contains a reduction, contains a feature outside reductions).
+    let mut stack: Vec<(bool, bool)> = Vec::with_capacity(nodes.len());
+    for (i, node) in nodes.iter().enumerate() {
+        let mut reduced = false;
+        let mut free = matches!(node, Node::Var(_));
+        for _ in 0..node.arity() {
+            let (r, f) = stack.pop().unwrap_or_default();
+            reduced |= r;
+            free |= f;
+        }
+        if let Node::Reduce(r) = node {
+            if reduced {
+                return Err(CoreError::invalid(
+                    "expression",
+                    "reductions that do not nest",
+                    format!("{} at node {i} applied to another reduction", r.name()),
+                ));
+            }
+            (reduced, free) = (true, false);
+        }
+        stack.push((reduced, free));
+    }
+    match stack.pop() {
+        Some((true, true)) => Err(CoreError::invalid(
+            "expression",
+            format!(
+                "every feature of a layer-wise expression inside a reduction ({})",
+                Reducer::names().join(", ")
+            ),
+            "a feature outside every reduction",
+        )),
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn subtree_sizes(nodes: &[Node]) -> Vec<usize> {
@@ -325,6 +394,27 @@ mod tests {
         assert!(Program::from_tokens(&["x0", "frobnicate"]).is_err());
         assert!(Program::from_tokens(&["cnan"]).is_err());
         assert!(Program::from_tokens(&["x"]).is_err());
+    }
+
+    #[test]
+    fn layer_wise_programs_print_parse_and_validate() {
+        let names: Vec<String> = ["wg_sum", "fan_in"].map(String::from).to_vec();
+        let p = prog(&["x0", "abs", "log", "x1", "div", "mean_layers"]);
+        assert!(p.is_layerwise());
+        assert_eq!(p.to_infix(&names), "mean_layers(log(abs(wg_sum)) / fan_in)");
+        assert_eq!(Program::from_tokens(&p.to_tokens()).expect("parses"), p);
+        let q = prog(&["x0", "sum_layers", "x1", "max_layers", "div"]);
+        assert_eq!(
+            q.to_infix(&names),
+            "sum_layers(wg_sum) / max_layers(fan_in)"
+        );
+        assert_eq!(q.depth(), 2);
+        // a feature outside every reduction, and nested reductions
+        assert!(Program::from_tokens(&["x0", "sum_layers", "x1", "add"]).is_err());
+        assert!(Program::from_tokens(&["x0", "sum_layers", "mean_layers"]).is_err());
+        // constants may sit outside reductions
+        assert!(Program::from_tokens(&["x0", "sum_layers", "c2e0", "mul"]).is_ok());
+        assert!(!prog(&["x0", "x1", "add"]).is_layerwise());
     }
 
     #[test]

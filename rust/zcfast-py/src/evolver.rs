@@ -6,10 +6,17 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use zcfast_core::{Aggregate, Config, Function, Individual, Metric, Program, Task};
+use zcfast_core::{Config, GenerationStats, Individual, Program, Task};
 
 use crate::errors::{ConfigError, IntoPyResult, ShapeError};
-use crate::{to_matrix, to_vec};
+use crate::{to_units, to_vec};
+
+/// One task as Python hands it over: unit values, optional offsets, targets.
+type TaskArrays<'py> = (
+    PyReadonlyArray2<'py, f64>,
+    Option<PyReadonlyArray1<'py, i64>>,
+    PyReadonlyArray1<'py, f64>,
+);
 
 /// Runs generations of one evolution; Python steps it and reads results between steps.
 #[pyclass(frozen, module = "zcfast._core")]
@@ -20,6 +27,21 @@ pub struct Evolver {
 
 fn lock_error() -> PyErr {
     PyRuntimeError::new_err("the evolver's state is unavailable after an earlier failure")
+}
+
+/// The settings object (a dict with `zcfast.Settings`' fields), checked by the core.
+fn to_config(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
+    pythonize::depythonize::<Config>(settings).map_err(|err| {
+        // Name the setting that failed: the deserialiser's message does not always.
+        let culprit = settings.iter().find(|(key, value)| {
+            let alone = PyDict::new(settings.py());
+            alone.set_item(key, value).is_ok() && pythonize::depythonize::<Config>(&alone).is_err()
+        });
+        match culprit {
+            Some((key, value)) => ConfigError::new_err(format!("{key}: {err}, found {value}")),
+            None => ConfigError::new_err(format!("settings: {err}")),
+        }
+    })
 }
 
 fn individual_dict<'py>(py: Python<'py>, ind: &Individual) -> PyResult<Bound<'py, PyDict>> {
@@ -33,100 +55,55 @@ fn individual_dict<'py>(py: Python<'py>, ind: &Individual) -> PyResult<Bound<'py
     Ok(d)
 }
 
+fn stats_dict<'py>(py: Python<'py>, s: &GenerationStats) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("generation", s.generation)?;
+    d.set_item("best_fitness", s.best_fitness)?;
+    d.set_item("best_size", s.best_size)?;
+    d.set_item("best_validation_fitness", s.best_validation_fitness)?;
+    d.set_item("mean_fitness", s.mean_fitness)?;
+    d.set_item("mean_size", s.mean_size)?;
+    d.set_item("invalid_fraction", s.invalid_fraction)?;
+    d.set_item("evaluations", s.evaluations)?;
+    Ok(d)
+}
+
 #[pymethods]
 impl Evolver {
+    /// `tasks`: (values, offsets or None, targets) per task; `settings`: every setting by name.
     #[new]
-    #[pyo3(signature = (
-        matrices, targets, *, population_size, tournament_size, p_crossover,
-        p_subtree_mutation, p_hoist_mutation, p_point_mutation, p_point_replace, max_size,
-        max_depth, init_depth, parsimony, elitism, functions, constants, fitness, aggregate,
-        validation_fraction, seed, n_threads
-    ))]
-    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        matrices: Vec<PyReadonlyArray2<'_, f64>>,
-        targets: Vec<PyReadonlyArray1<'_, f64>>,
-        population_size: usize,
-        tournament_size: usize,
-        p_crossover: f64,
-        p_subtree_mutation: f64,
-        p_hoist_mutation: f64,
-        p_point_mutation: f64,
-        p_point_replace: f64,
-        max_size: usize,
-        max_depth: usize,
-        init_depth: (usize, usize),
-        parsimony: f64,
-        elitism: usize,
-        functions: Vec<String>,
-        constants: Option<(f64, f64)>,
-        fitness: &str,
-        aggregate: &str,
-        validation_fraction: Option<f64>,
-        seed: u64,
-        n_threads: usize,
+        tasks: Vec<TaskArrays<'_>>,
+        settings: &Bound<'_, PyDict>,
     ) -> PyResult<Self> {
-        if matrices.len() != targets.len() {
-            return Err(ShapeError::new_err(format!(
-                "targets: expected one target vector per matrix ({}), found {}",
-                matrices.len(),
-                targets.len()
-            )));
+        let config = to_config(settings)?;
+        let single = tasks.len() == 1;
+        let mut prepared = Vec::with_capacity(tasks.len());
+        for (i, (values, offsets, targets)) in tasks.iter().enumerate() {
+            let label = if single {
+                "targets".to_string()
+            } else {
+                format!("targets[{i}]")
+            };
+            prepared.push((to_units(values, offsets.as_ref())?, to_vec(targets), label));
         }
-        let functions = functions
-            .iter()
-            .map(|f| Function::from_name(f))
-            .collect::<zcfast_core::Result<Vec<_>>>()
-            .py_err()?;
-        let config = Config {
-            population_size,
-            tournament_size,
-            p_crossover,
-            p_subtree_mutation,
-            p_hoist_mutation,
-            p_point_mutation,
-            p_point_replace,
-            max_size,
-            max_depth,
-            init_depth,
-            parsimony,
-            elitism,
-            functions,
-            constants,
-            metric: Metric::from_name(fitness).py_err()?,
-            aggregate: Aggregate::from_name(aggregate).py_err()?,
-            validation_fraction,
-            seed,
-        };
-        let data: Vec<_> = matrices
-            .iter()
-            .zip(&targets)
-            .map(|(m, t)| (to_matrix(m), to_vec(t)))
-            .collect();
-        let single = data.len() == 1;
+        if prepared.is_empty() {
+            return Err(ShapeError::new_err(
+                "matrix: expected at least one task, found none",
+            ));
+        }
+        let n_threads = config.n_threads;
         let inner = py
             .detach(|| {
-                let tasks = data
+                let tasks = prepared
                     .into_iter()
-                    .enumerate()
-                    .map(|(i, (m, t))| {
-                        let label = if single {
-                            "targets".to_string()
-                        } else {
-                            format!("targets[{i}]")
-                        };
-                        Task::new(m, t, &label)
-                    })
+                    .map(|(units, targets, label)| Task::new(units, targets, &label))
                     .collect::<zcfast_core::Result<Vec<_>>>()?;
                 zcfast_core::Evolver::new(config, tasks)
             })
             .py_err()?;
-        if n_threads == 0 {
-            return Err(ConfigError::new_err(
-                "n_threads: expected a positive integer, found 0",
-            ));
-        }
+        // 0 lets rayon use one thread per available core.
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(n_threads)
             .build()
@@ -154,21 +131,7 @@ impl Evolver {
             }
         });
         let stats = stats.map_err(|_| lock_error())?;
-        stats
-            .iter()
-            .map(|s| {
-                let d = PyDict::new(py);
-                d.set_item("generation", s.generation)?;
-                d.set_item("best_fitness", s.best_fitness)?;
-                d.set_item("best_size", s.best_size)?;
-                d.set_item("best_validation_fitness", s.best_validation_fitness)?;
-                d.set_item("mean_fitness", s.mean_fitness)?;
-                d.set_item("mean_size", s.mean_size)?;
-                d.set_item("invalid_fraction", s.invalid_fraction)?;
-                d.set_item("evaluations", s.evaluations)?;
-                Ok(d)
-            })
-            .collect()
+        stats.iter().map(|s| stats_dict(py, s)).collect()
     }
 
     /// Generations run so far.
@@ -194,14 +157,14 @@ impl Evolver {
     #[allow(clippy::type_complexity)]
     fn task_scores(&self, tokens: Vec<String>) -> PyResult<(Vec<Option<f64>>, Vec<Option<f64>>)> {
         let program = Program::from_tokens(&tokens).py_err()?;
-        Ok(self
-            .inner
+        self.inner
             .lock()
             .map_err(|_| lock_error())?
-            .task_scores(&program))
+            .task_scores(&program)
+            .py_err()
     }
 
-    /// Row indices of each task that were held out for validation.
+    /// Architecture indices of each task that were held out for validation.
     fn validation_rows<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArray1<u64>>>> {
         let inner = self.inner.lock().map_err(|_| lock_error())?;
         Ok(inner
@@ -217,27 +180,10 @@ impl Evolver {
     }
 }
 
-/// The core's default settings, so the Python API can be checked against them.
+/// The core's default settings (every setting by name), so the Python API can be checked
+/// against them.
 #[pyfunction]
-pub fn default_config<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-    let c = Config::default();
-    let d = PyDict::new(py);
-    d.set_item("population_size", c.population_size)?;
-    d.set_item("tournament_size", c.tournament_size)?;
-    d.set_item("p_crossover", c.p_crossover)?;
-    d.set_item("p_subtree_mutation", c.p_subtree_mutation)?;
-    d.set_item("p_hoist_mutation", c.p_hoist_mutation)?;
-    d.set_item("p_point_mutation", c.p_point_mutation)?;
-    d.set_item("p_point_replace", c.p_point_replace)?;
-    d.set_item("max_size", c.max_size)?;
-    d.set_item("max_depth", c.max_depth)?;
-    d.set_item("init_depth", c.init_depth)?;
-    d.set_item("parsimony", c.parsimony)?;
-    d.set_item("elitism", c.elitism)?;
-    let names: Vec<&str> = c.functions.iter().map(|f| f.name()).collect();
-    d.set_item("functions", names)?;
-    d.set_item("constants", c.constants)?;
-    d.set_item("fitness", c.metric.name())?;
-    d.set_item("aggregate", c.aggregate.name())?;
-    Ok(d)
+pub fn default_config(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    pythonize::pythonize(py, &Config::default())
+        .map_err(|e| PyRuntimeError::new_err(format!("could not convert the settings: {e}")))
 }

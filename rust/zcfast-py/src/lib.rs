@@ -8,16 +8,35 @@ mod evolver;
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use zcfast_core::eval::Evaluator;
-use zcfast_core::{stats, Function, Matrix, Program};
+use zcfast_core::{stats, ArchEvaluator, Function, Matrix, Program, Reducer, Units};
 
-use errors::IntoPyResult;
+use errors::{IntoPyResult, ShapeError};
 
 /// Copies a NumPy matrix (any strides) into the core's column-major layout.
 pub(crate) fn to_matrix(array: &PyReadonlyArray2<'_, f64>) -> Matrix {
     let view = array.as_array();
     let (rows, cols) = view.dim();
     Matrix::from_fn(rows, cols, |r, c| view[[r, c]])
+}
+
+/// A table of units: flat without offsets, a layer table with them (validated by the core).
+pub(crate) fn to_units(
+    values: &PyReadonlyArray2<'_, f64>,
+    offsets: Option<&PyReadonlyArray1<'_, i64>>,
+) -> PyResult<Units> {
+    let data = to_matrix(values);
+    let Some(offsets) = offsets else {
+        return Ok(Units::flat(data));
+    };
+    let offsets = offsets
+        .as_array()
+        .iter()
+        .map(|&o| usize::try_from(o))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            ShapeError::new_err("offsets: expected non-negative offsets, found a negative one")
+        })?;
+    Units::grouped(data, offsets).py_err()
 }
 
 pub(crate) fn to_vec(array: &PyReadonlyArray1<'_, f64>) -> Vec<f64> {
@@ -69,26 +88,34 @@ fn pearson(
     correlation(py, a, b, stats::pearson)
 }
 
-/// Evaluates the postfix `tokens` on every row of `matrix`.
+/// Evaluates the postfix `tokens`: one value per row of `values`, or per architecture when
+/// `offsets` group the rows into architectures.
 #[pyfunction]
+#[pyo3(signature = (tokens, values, offsets=None))]
 fn evaluate<'py>(
     py: Python<'py>,
     tokens: Vec<String>,
-    matrix: PyReadonlyArray2<'py, f64>,
+    values: PyReadonlyArray2<'py, f64>,
+    offsets: Option<PyReadonlyArray1<'py, i64>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let program = Program::from_tokens(&tokens).py_err()?;
-    let data = to_matrix(&matrix);
+    let units = to_units(&values, offsets.as_ref())?;
     let out = py
-        .detach(|| Evaluator::new().evaluate(&program, &data))
+        .detach(|| ArchEvaluator::new().evaluate(&program, &units))
         .py_err()?;
     Ok(out.into_pyarray(py))
 }
 
-/// Checks postfix `tokens`; returns (size, depth, largest feature index or -1).
+/// Checks postfix `tokens`; returns (size, depth, largest feature index or -1, layer-wise).
 #[pyfunction]
-fn describe(tokens: Vec<String>) -> PyResult<(usize, usize, i64)> {
+fn describe(tokens: Vec<String>) -> PyResult<(usize, usize, i64, bool)> {
     let p = Program::from_tokens(&tokens).py_err()?;
-    Ok((p.len(), p.depth(), p.max_feature().map_or(-1, i64::from)))
+    Ok((
+        p.len(),
+        p.depth(),
+        p.max_feature().map_or(-1, i64::from),
+        p.is_layerwise(),
+    ))
 }
 
 /// Infix formula of postfix `tokens`, with `names` for the features.
@@ -103,6 +130,12 @@ fn function_names() -> Vec<&'static str> {
     Function::names()
 }
 
+/// Names of the reductions layer-wise expressions can use.
+#[pyfunction]
+fn reducer_names() -> Vec<&'static str> {
+    Reducer::names()
+}
+
 #[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -113,6 +146,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe, m)?)?;
     m.add_function(wrap_pyfunction!(format_infix, m)?)?;
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
+    m.add_function(wrap_pyfunction!(reducer_names, m)?)?;
     m.add_function(wrap_pyfunction!(evolver::default_config, m)?)?;
     m.add_class::<evolver::Evolver>()?;
     Ok(())

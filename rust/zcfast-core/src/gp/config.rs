@@ -1,71 +1,99 @@
 //! Settings of an evolution run.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{CoreError, Result};
 use crate::fitness::{Aggregate, Metric};
 use crate::function::Function;
+use crate::reduce::Reducer;
 
-/// Everything that shapes a run. `Default` gives the settings zcfast ships with.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Config {
-    pub population_size: usize,
-    pub tournament_size: usize,
-    /// Probabilities of the variation operators; whatever is left over is plain reproduction.
-    pub p_crossover: f64,
-    pub p_subtree_mutation: f64,
-    pub p_hoist_mutation: f64,
-    pub p_point_mutation: f64,
-    /// Per-node replacement probability inside a point mutation.
-    pub p_point_replace: f64,
-    /// Largest number of nodes and depth an expression may have.
-    pub max_size: usize,
-    pub max_depth: usize,
-    /// Depth range of the ramped half-and-half initial population.
-    pub init_depth: (usize, usize),
-    /// Fitness used for selection is `fitness - parsimony * size`.
-    pub parsimony: f64,
-    /// Best individuals copied unchanged into the next generation.
-    pub elitism: usize,
-    pub functions: Vec<Function>,
-    /// Range of ephemeral random constants; `None` disables constants.
-    pub constants: Option<(f64, f64)>,
-    pub metric: Metric,
-    pub aggregate: Aggregate,
-    /// Fraction of each task's rows held out to choose the reported best; `None` for none.
-    pub validation_fraction: Option<f64>,
-    pub seed: u64,
+/// Declares [`Config`] with each setting's type, default and meaning written once.
+macro_rules! settings {
+    ($($(#[doc = $doc:expr])+ $name:ident: $ty:ty = $default:expr,)+) => {
+        /// Everything that shapes a run. `Default` gives the settings zcfast ships with; the
+        /// Python package's `zcfast.Settings` carries the same names and defaults, and crosses
+        /// into the core as one object (deserialised, unknown names refused).
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct Config {
+            $($(#[doc = $doc])+ pub $name: $ty,)+
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Self { $($name: $default,)+ }
+            }
+        }
+
+        impl Config {
+            /// The names of the settings, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),+];
+        }
+    };
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            population_size: 4000,
-            tournament_size: 7,
-            p_crossover: 0.7,
-            p_subtree_mutation: 0.1,
-            p_hoist_mutation: 0.05,
-            p_point_mutation: 0.1,
-            p_point_replace: 0.1,
-            max_size: 31,
-            max_depth: 12,
-            init_depth: (1, 4),
-            parsimony: 0.001,
-            elitism: 2,
-            functions: vec![
-                Function::Add,
-                Function::Sub,
-                Function::Mul,
-                Function::Div,
-                Function::Neg,
-                Function::Log,
-                Function::Sqrt,
-            ],
-            constants: None,
-            metric: Metric::Spearman,
-            aggregate: Aggregate::Mean,
-            validation_fraction: None,
-            seed: 0,
-        }
-    }
+settings! {
+    /// Individuals per generation.
+    population_size: usize = 4000,
+    /// Generations to run; the initial population counts as one.
+    generations: usize = 100,
+    /// Individuals drawn per tournament selection.
+    tournament_size: usize = 7,
+    /// Probability that a child is made by subtree crossover. The four operator probabilities
+    /// share [0, 1]; whatever they leave is plain reproduction.
+    crossover: f64 = 0.7,
+    /// Probability of replacing a random subtree by a freshly grown one.
+    subtree_mutation: f64 = 0.1,
+    /// Probability of replacing a random subtree by one of its own subtrees.
+    hoist_mutation: f64 = 0.05,
+    /// Probability of a point mutation.
+    point_mutation: f64 = 0.1,
+    /// Per-node replacement probability inside a point mutation.
+    point_replace: f64 = 0.1,
+    /// Largest number of nodes an expression may have.
+    max_size: usize = 31,
+    /// Largest depth an expression may have (a single leaf has depth 0).
+    max_depth: usize = 12,
+    /// Depth range of the ramped half-and-half initial population.
+    init_depth: (usize, usize) = (1, 4),
+    /// Selection uses `fitness - parsimony * size`.
+    parsimony: f64 = 0.001,
+    /// Best individuals copied unchanged into the next generation.
+    elitism: usize = 2,
+    /// Functions expressions are built from.
+    functions: Vec<Function> = vec![
+        Function::Add,
+        Function::Sub,
+        Function::Mul,
+        Function::Div,
+        Function::Neg,
+        Function::Log,
+        Function::Sqrt,
+    ],
+    /// Reductions a layer-wise expression may use (ignored for flat tables).
+    reducers: Vec<Reducer> = vec![
+        Reducer::Sum,
+        Reducer::Mean,
+        Reducer::Max,
+        Reducer::Min,
+        Reducer::MeanLog,
+    ],
+    /// Range of ephemeral random constants; `None` disables constants.
+    constants: Option<(f64, f64)> = None,
+    /// Correlation used as fitness.
+    fitness: Metric = Metric::Spearman,
+    /// How per-task fitness values combine when there are several tasks.
+    aggregate: Aggregate = Aggregate::Mean,
+    /// Fraction of each task's architectures held out to choose the reported best.
+    validation_fraction: Option<f64> = None,
+    /// Stop after the generation in which this many seconds have passed.
+    time_limit: Option<f64> = None,
+    /// Stop as soon as the best training fitness reaches this value.
+    target_fitness: Option<f64> = None,
+    /// Seed of every random decision: the same seed gives the same run.
+    seed: u64 = 0,
+    /// Worker threads (0: one per available core); results do not depend on it.
+    n_threads: usize = 0,
 }
 
 impl Config {
@@ -78,6 +106,7 @@ impl Config {
             }
         };
         positive("population_size", self.population_size)?;
+        positive("generations", self.generations)?;
         positive("tournament_size", self.tournament_size)?;
         positive("max_size", self.max_size)?;
         if self.tournament_size > self.population_size {
@@ -95,11 +124,11 @@ impl Config {
             ));
         }
         let probs = [
-            ("p_crossover", self.p_crossover),
-            ("p_subtree_mutation", self.p_subtree_mutation),
-            ("p_hoist_mutation", self.p_hoist_mutation),
-            ("p_point_mutation", self.p_point_mutation),
-            ("p_point_replace", self.p_point_replace),
+            ("crossover", self.crossover),
+            ("subtree_mutation", self.subtree_mutation),
+            ("hoist_mutation", self.hoist_mutation),
+            ("point_mutation", self.point_mutation),
+            ("point_replace", self.point_replace),
         ];
         for (name, p) in probs {
             if !(0.0..=1.0).contains(&p) {
@@ -113,7 +142,7 @@ impl Config {
         let total: f64 = probs[..4].iter().map(|(_, p)| p).sum();
         if total > 1.0 + 1e-12 {
             return Err(CoreError::config(
-                "p_crossover + p_subtree_mutation + p_hoist_mutation + p_point_mutation",
+                "crossover + subtree_mutation + hoist_mutation + point_mutation",
                 "at most 1",
                 total.to_string(),
             ));
@@ -158,6 +187,24 @@ impl Config {
                     "validation_fraction",
                     "a fraction in (0, 1)",
                     f.to_string(),
+                ));
+            }
+        }
+        if let Some(t) = self.time_limit {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(CoreError::config(
+                    "time_limit",
+                    "a positive number of seconds",
+                    t.to_string(),
+                ));
+            }
+        }
+        if let Some(t) = self.target_fitness {
+            if !t.is_finite() {
+                return Err(CoreError::config(
+                    "target_fitness",
+                    "a finite number",
+                    t.to_string(),
                 ));
             }
         }

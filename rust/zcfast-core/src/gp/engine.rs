@@ -12,13 +12,14 @@ use rayon::prelude::*;
 
 use super::config::Config;
 use super::front::Front;
-use super::operators::{self, Limits, Primitives};
+use super::operators::{self, Limits, Primitives, Shape};
 use crate::error::{CoreError, Result};
 use crate::fitness::{score, score_task, Scratch, Task};
+use crate::pipeline::ArchEvaluator;
 use crate::program::Program;
 use crate::rng::Rng;
 
-/// Below this many row evaluations per generation, waking threads costs more than it saves,
+/// Below this many unit evaluations per generation, waking threads costs more than it saves,
 /// so the generation runs on the calling thread (the result is the same either way).
 const PARALLEL_MIN_WORK: usize = 250_000;
 
@@ -90,6 +91,8 @@ pub struct GenerationStats {
 pub struct Evolver {
     config: Config,
     n_features: usize,
+    /// Whether the tasks are layer tables, so programs are layer-wise (reduce over units).
+    layerwise: bool,
     train: Vec<Task>,
     validation: Vec<Task>,
     validation_rows: Vec<Vec<usize>>,
@@ -102,14 +105,16 @@ pub struct Evolver {
 }
 
 impl Evolver {
-    /// Validates the settings and tasks (all with the same columns) and splits off validation
-    /// rows if asked to. No program is scored until the first [`Evolver::step`].
+    /// Validates the settings and tasks (all with the same columns, all flat or all layer
+    /// tables) and splits off validation architectures if asked to. No program is scored
+    /// until the first [`Evolver::step`].
     pub fn new(config: Config, tasks: Vec<Task>) -> Result<Self> {
         config.validate()?;
         let Some(first) = tasks.first() else {
             return Err(CoreError::shape("matrix", "at least one task", "none"));
         };
         let n_features = first.data().n_cols();
+        let layerwise = first.units().is_grouped();
         for (i, t) in tasks.iter().enumerate() {
             if t.data().n_cols() != n_features {
                 return Err(CoreError::shape(
@@ -118,6 +123,20 @@ impl Evolver {
                     format!("{} columns", t.data().n_cols()),
                 ));
             }
+            if t.units().is_grouped() != layerwise {
+                return Err(CoreError::invalid(
+                    &format!("matrix[{i}]"),
+                    "tasks that are all flat tables or all layer tables",
+                    "a mix of both",
+                ));
+            }
+        }
+        if layerwise && config.reducers.is_empty() {
+            return Err(CoreError::config(
+                "reducers",
+                "at least one reduction for a layer table",
+                "an empty list",
+            ));
         }
         let Split {
             train,
@@ -135,6 +154,7 @@ impl Evolver {
             front: Front::new(config.max_size),
             config,
             n_features,
+            layerwise,
             train,
             validation,
             validation_rows,
@@ -165,11 +185,16 @@ impl Evolver {
 
     /// Whether a generation is big enough to be worth spreading over threads.
     pub fn is_parallel(&self) -> bool {
-        let rows: usize = self.train.iter().map(Task::n_rows).sum();
-        self.config.population_size.saturating_mul(rows) >= PARALLEL_MIN_WORK
+        let units: usize = self.train.iter().map(Task::n_units).sum();
+        self.config.population_size.saturating_mul(units) >= PARALLEL_MIN_WORK
     }
 
-    /// Rows of each task held out for validation (empty without validation).
+    /// Whether programs are layer-wise (the tasks are layer tables).
+    pub fn is_layerwise(&self) -> bool {
+        self.layerwise
+    }
+
+    /// Architectures of each task held out for validation (empty without validation).
     pub fn validation_rows(&self) -> &[Vec<usize>] {
         &self.validation_rows
     }
@@ -246,15 +271,19 @@ impl Evolver {
     }
 
     /// Fitness of `program` on each training task and, if any, each validation task.
-    pub fn task_scores(&self, program: &Program) -> (Vec<Option<f64>>, Vec<Option<f64>>) {
+    #[allow(clippy::type_complexity)]
+    pub fn task_scores(&self, program: &Program) -> Result<(Vec<Option<f64>>, Vec<Option<f64>>)> {
+        for task in &self.train {
+            ArchEvaluator::check(program, task.units())?;
+        }
         let mut scratch = Scratch::new();
         let mut per = |tasks: &[Task]| -> Vec<Option<f64>> {
             tasks
                 .iter()
-                .map(|t| score_task(program, t, self.config.metric, &mut scratch))
+                .map(|t| score_task(program, t, self.config.fitness, &mut scratch))
                 .collect()
         };
-        (per(&self.train), per(&self.validation))
+        Ok((per(&self.train), per(&self.validation)))
     }
 
     fn validation_score(&self, program: &Program) -> Option<f64> {
@@ -264,17 +293,23 @@ impl Evolver {
         score(
             program,
             &self.validation,
-            self.config.metric,
+            self.config.fitness,
             self.config.aggregate,
             &mut Scratch::new(),
         )
     }
 
     fn primitives(&self) -> Primitives<'_> {
+        let reducers: &[_] = if self.layerwise {
+            &self.config.reducers
+        } else {
+            &[]
+        };
         Primitives::new(
             &self.config.functions,
             self.n_features,
             self.config.constants,
+            reducers,
         )
     }
 
@@ -317,6 +352,12 @@ impl Evolver {
             .iter()
             .map(|i| i.program.subtree_sizes())
             .collect();
+        let shapes: Vec<Shape> = self
+            .population
+            .iter()
+            .zip(&sizes)
+            .map(|(i, s)| Shape::new(&i.program, s))
+            .collect();
         let breed = |slot: usize| {
             let mut rng = Rng::stream(cfg.seed, &[STREAM_BREED, generation, slot as u64]);
             let pick = |rng: &mut Rng| operators::tournament(&penalized, cfg.tournament_size, rng);
@@ -325,15 +366,14 @@ impl Evolver {
             let child = match choose_operator(cfg, rng.uniform()) {
                 Operator::Crossover => {
                     let d = pick(&mut rng);
-                    let donor = &self.population[d].program;
-                    operators::crossover(parent, &sizes[p], donor, &sizes[d], &mut rng)
+                    operators::crossover(&shapes[p], &shapes[d], &mut rng)
                 }
                 Operator::SubtreeMutation => {
-                    operators::subtree_mutation(parent, &sizes[p], &prims, &mut rng)
+                    operators::subtree_mutation(&shapes[p], &prims, &mut rng)
                 }
-                Operator::HoistMutation => operators::hoist_mutation(parent, &sizes[p], &mut rng),
+                Operator::HoistMutation => operators::hoist_mutation(&shapes[p], &mut rng),
                 Operator::PointMutation => {
-                    operators::point_mutation(parent, &prims, cfg.p_point_replace, &mut rng)
+                    operators::point_mutation(&shapes[p], &prims, cfg.point_replace, &mut rng)
                 }
                 Operator::Reproduction => return parent.clone(),
             };
@@ -366,7 +406,7 @@ impl Evolver {
                 fresh.push(p);
             }
         }
-        let (train, metric, aggregate) = (&self.train, self.config.metric, self.config.aggregate);
+        let (train, metric, aggregate) = (&self.train, self.config.fitness, self.config.aggregate);
         let run = |scratch: &mut Scratch, p: &&Program| {
             score(p, train, metric, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
         };
@@ -445,10 +485,10 @@ enum Operator {
 /// The operator whose slice of [0, 1) (in the order of the config's probabilities) holds `u`.
 fn choose_operator(cfg: &Config, u: f64) -> Operator {
     let choices = [
-        (cfg.p_crossover, Operator::Crossover),
-        (cfg.p_subtree_mutation, Operator::SubtreeMutation),
-        (cfg.p_hoist_mutation, Operator::HoistMutation),
-        (cfg.p_point_mutation, Operator::PointMutation),
+        (cfg.crossover, Operator::Crossover),
+        (cfg.subtree_mutation, Operator::SubtreeMutation),
+        (cfg.hoist_mutation, Operator::HoistMutation),
+        (cfg.point_mutation, Operator::PointMutation),
     ];
     let mut upper = 0.0;
     for (p, op) in choices {
@@ -460,13 +500,13 @@ fn choose_operator(cfg: &Config, u: f64) -> Operator {
     Operator::Reproduction
 }
 
-/// Splits each task's rows at random into training and validation parts.
+/// Splits each task's architectures at random into training and validation parts.
 fn split(tasks: &[Task], fraction: f64, seed: u64) -> Result<Split> {
     let mut train = Vec::new();
     let mut validation = Vec::new();
     let mut rows_out = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
-        let n = task.n_rows();
+        let n = task.n_archs();
         let n_val = ((n as f64) * fraction).round() as usize;
         if n_val < crate::fitness::MIN_ROWS || n - n_val < crate::fitness::MIN_ROWS {
             return Err(CoreError::config(
