@@ -197,12 +197,12 @@ def test_missing_value_policies() -> None:
     assert "'x1' (1 rows)" in msg and "'x4' (1 rows)" in msg and "missing=" in msg
     r = zcfast.evolve(X, y, seed=0, missing="drop_columns", **SMALL)
     assert "x1" not in r.best.features and "x4" not in r.best.features
-    assert r.settings["dropped_columns"] == ["x1", "x4"]
+    assert r.data["dropped_columns"] == ["x1", "x4"]
     assert np.isfinite(r.best.evaluate(np.delete(X, [3, 7], axis=0))).all()
     r = zcfast.evolve(X, y, seed=0, missing="drop_rows", **SMALL)
-    assert r.settings["n_rows"] == [len(y) - 2]
+    assert r.data["n_archs"] == [len(y) - 2]
     r = zcfast.evolve(X, y, seed=0, missing="sentinel", **SMALL)
-    assert r.settings["n_rows"] == [len(y)]
+    assert r.data["n_archs"] == [len(y)]
     df = pl.DataFrame({"a": [1.0, None, 3.0, 4.0], "b": [4.0, 3.0, 1.0, 2.0]})
     with pytest.raises(InvalidValueError, match="'a'"):
         zcfast.evolve(df, [1, 2, 3, 4], **SMALL)
@@ -222,28 +222,13 @@ def test_inputs_are_not_mutated() -> None:
 
 
 def test_python_defaults_match_the_core() -> None:
-    import inspect
-
     core = _core.default_config()
-    sig = inspect.signature(zcfast.evolve).parameters
-    pairs = {
-        "population_size": "population_size",
-        "tournament_size": "tournament_size",
-        "crossover": "p_crossover",
-        "subtree_mutation": "p_subtree_mutation",
-        "hoist_mutation": "p_hoist_mutation",
-        "point_mutation": "p_point_mutation",
-        "point_replace": "p_point_replace",
-        "max_size": "max_size",
-        "max_depth": "max_depth",
-        "parsimony": "parsimony",
-        "elitism": "elitism",
-        "fitness": "fitness",
-        "aggregate": "aggregate",
-        "constants": "constants",
-    }
-    for py_name, core_name in pairs.items():
-        assert sig[py_name].default == core[core_name], py_name
-    assert tuple(sig["init_depth"].default) == tuple(core["init_depth"])
+    python = zcfast.Settings().to_dict()
+    assert set(python) == set(core), "zcfast.Settings and the core's Config name the same settings"
+    for name in set(python) - {"seed", "n_threads"}:  # None in Python: drawn / all cores
+        assert python[name] == (
+            list(core[name]) if isinstance(core[name], tuple) else core[name]
+        ), name
     assert list(zcfast.DEFAULT_FUNCTIONS) == core["functions"]
     assert sorted(zcfast.FUNCTIONS) == sorted(_core.function_names())
+    assert sorted(zcfast.REDUCERS) == sorted(_core.reducer_names())

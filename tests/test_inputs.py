@@ -107,7 +107,7 @@ FAST = dict(population_size=20, generations=2)
             ConfigError,
             ["tournament_size", "at most population_size (20)", "50"],
         ),
-        (dict(matrix=X, targets=y, crossover=1.5), ConfigError, ["p_crossover", "[0, 1]", "1.5"]),
+        (dict(matrix=X, targets=y, crossover=1.5), ConfigError, ["crossover", "[0, 1]", "1.5"]),
         (dict(matrix=X, targets=y, parsimony=-1.0), ConfigError, ["parsimony", ">= 0", "-1"]),
         (
             dict(matrix=X, targets=y, validation_fraction=1.5),
@@ -164,30 +164,15 @@ def test_core_rejects_what_python_let_through() -> None:
     # The bindings validate again; a direct call with bad settings is an error, not a panic.
     from zcfast import _core
 
+    settings = {**zcfast.Settings(seed=0, n_threads=1).to_dict(), "population_size": 10}
     with pytest.raises(ConfigError, match="elitism"):
-        _core.Evolver(
-            [X],
-            [y],
-            population_size=10,
-            tournament_size=2,
-            p_crossover=0.5,
-            p_subtree_mutation=0.1,
-            p_hoist_mutation=0.1,
-            p_point_mutation=0.1,
-            p_point_replace=0.1,
-            max_size=10,
-            max_depth=5,
-            init_depth=(1, 2),
-            parsimony=0.0,
-            elitism=10,
-            functions=["add"],
-            constants=None,
-            fitness="spearman",
-            aggregate="mean",
-            validation_fraction=None,
-            seed=0,
-            n_threads=1,
-        )
+        _core.Evolver([(X, None, y)], {**settings, "elitism": 10})
+    with pytest.raises(ConfigError, match="popsize"):
+        _core.Evolver([(X, None, y)], {**settings, "popsize": 10})
+    with pytest.raises(ConfigError, match="population_size"):
+        _core.Evolver([(X, None, y)], {**settings, "population_size": -1})
+    with pytest.raises(InvalidValueError, match="offsets"):
+        _core.Evolver([(X, np.array([0, 5, 3, 20]), y[:3])], settings)
     with pytest.raises(ShapeError, match="at least 3 columns"):
         _core.evaluate(["x2"], np.ones((4, 2)))
     with pytest.raises(InvalidValueError, match="finite"):

@@ -1,8 +1,9 @@
 """zcfast: evolve training-free performance predictors (zero-cost proxies) for NAS, fast.
 
 A Rust core runs genetic programming with rank-correlation fitness over cached metric
-matrices (rows = architectures, columns = metrics such as synflow, nwot, params); this
-package gives it a typed Python API, data loaders and a CLI. ``zcfast.metrics`` and
+matrices (rows = architectures, columns = metrics such as synflow, nwot, params) or over
+per-layer primitive tables (rows = layers, grouped into architectures); this package gives it
+a typed Python API, data loaders and a CLI. ``zcfast.metrics`` and
 ``zcfast.spaces`` compute metrics of real PyTorch models (``pip install 'zcfast[torch]'``)
 and are imported on first use.
 
@@ -22,8 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from zcfast import datasets, exceptions
 from zcfast._core import __version__
-from zcfast._evolve import DEFAULT_FUNCTIONS, EvolveResult, evolve
-from zcfast._expression import FUNCTIONS, Expression
+from zcfast._evolve import evolve, evolve_layerwise
+from zcfast._expression import FUNCTIONS, REDUCERS, Expression
+from zcfast._layers import LayerTable
+from zcfast._result import EvolveResult
+from zcfast._settings import DEFAULT_FUNCTIONS, DEFAULT_REDUCERS, Settings
 from zcfast._stats import kendall, pearson, spearman
 from zcfast.estimator import ProxyEvolver
 
@@ -32,13 +36,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_FUNCTIONS",
+    "DEFAULT_REDUCERS",
     "FUNCTIONS",
+    "REDUCERS",
     "EvolveResult",
     "Expression",
+    "LayerTable",
     "ProxyEvolver",
+    "Settings",
     "__version__",
     "datasets",
     "evolve",
+    "evolve_layerwise",
     "exceptions",
     "kendall",
     "metrics",

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 
 from zcfast import _core
+from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table
 from zcfast._validate import as_table, is_dataframe
 from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
 
-__all__ = ["FUNCTIONS", "Expression"]
+__all__ = ["FUNCTIONS", "REDUCERS", "Expression"]
 
 #: Functions an expression may use, with their (protected) meaning.
 FUNCTIONS: dict[str, str] = {
@@ -31,16 +32,31 @@ FUNCTIONS: dict[str, str] = {
     "max": "maximum of a and b",
 }
 
+#: Reductions a layer-wise expression may use: each maps its operand's values on one
+#: architecture's layers to one number.
+REDUCERS: dict[str, str] = {
+    "sum_layers": "sum over the layers",
+    "mean_layers": "mean over the layers",
+    "max_layers": "largest value over the layers",
+    "min_layers": "smallest value over the layers",
+    "meanlog_layers": "mean over the layers of ln|a| (0 where |a| <= 1e-10)",
+    "std_layers": "population standard deviation over the layers",
+}
+
+_UNARY = frozenset({"neg", "abs", "log", "sqrt", "square", *REDUCERS})
+
 _JSON_FORMAT = "zcfast.expression/1"
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A formula over named metric columns, e.g. ``log(synflow) * nwot / params``.
+    """A formula over named metric columns, e.g. ``log(synflow) * nwot / params``, or a
+    layer-wise one over per-layer primitives, e.g. ``mean_layers(log(abs(wg_sum)) / fan_in)``.
 
-    Stored as postfix tokens (function names, ``x<j>`` for column ``j`` of ``feature_names``,
-    ``c<number>`` for constants). Expressions are immutable, hashable, picklable and
-    round-trip exactly through :meth:`to_json`.
+    Stored as postfix tokens (function and reduction names, ``x<j>`` for column ``j`` of
+    ``feature_names``, ``c<number>`` for constants). Expressions are immutable, hashable,
+    picklable and round-trip exactly through :meth:`to_json`. A layer-wise expression
+    (:attr:`is_layerwise`) evaluates on layer tables, one score per architecture.
 
     Attributes
     ----------
@@ -71,7 +87,7 @@ class Expression:
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tuple(str(t) for t in self.tokens))
         object.__setattr__(self, "feature_names", tuple(str(n) for n in self.feature_names))
-        _, _, max_feature = _core.describe(list(self.tokens))
+        _, _, max_feature, _ = _core.describe(list(self.tokens))
         if max_feature >= len(self.feature_names):
             raise ShapeError(
                 f"feature_names: expected at least {max_feature + 1} names (the expression"
@@ -91,6 +107,11 @@ class Expression:
         return int(_core.describe(list(self.tokens))[1])
 
     @property
+    def is_layerwise(self) -> bool:
+        """Whether the expression reduces over layers (evaluates on layer tables)."""
+        return bool(_core.describe(list(self.tokens))[3])
+
+    @property
     def features(self) -> list[str]:
         """Names of the columns the formula uses, in order of first use."""
         seen: dict[str, None] = {}
@@ -108,24 +129,38 @@ class Expression:
 
     # -- evaluation ------------------------------------------------------------------------
 
-    def evaluate(self, matrix: object) -> np.ndarray:
-        """Scores every row (architecture) of ``matrix``.
+    def evaluate(self, matrix: object, *, arch_column: str = ARCH_COLUMN) -> np.ndarray:
+        """Scores every architecture of ``matrix``.
 
         Parameters
         ----------
-        matrix : DataFrame or 2-D array-like
+        matrix : DataFrame or 2-D array-like; for a layer-wise expression, a layer table
             A polars/pandas DataFrame is matched by column name (other columns are ignored);
-            an array must have the columns of ``feature_names`` in that order.
+            an array must have the columns of ``feature_names`` in that order. A layer-wise
+            expression takes what :func:`zcfast.evolve_layerwise` takes: a long table with
+            an ``arch_column`` (columns matched by name), a :class:`zcfast.LayerTable`, or
+            ``(values, offsets)`` arrays (columns in ``feature_names`` order).
+        arch_column : str
+            The architecture column of a long layer table.
 
         Returns
         -------
-        numpy.ndarray of float64, one score per row. Rows where the formula overflows give
-        inf or NaN; rank-based uses treat such scores as invalid.
+        numpy.ndarray of float64, one score per row, or for a layer-wise expression one per
+        architecture in table order (``LayerTable.archs``: first appearance in a long table).
+        Where the formula overflows the score is inf or NaN; rank-based uses treat such
+        scores as invalid.
 
         Example
         -------
         >>> result.best.evaluate(df)  # doctest: +SKIP
         """
+        if self.is_layerwise:
+            return self._evaluate_layers(matrix, arch_column)
+        if isinstance(matrix, LayerTable):
+            raise InvalidValueError(
+                "matrix: expected a layer-wise expression (columns inside reductions such as"
+                f" mean_layers) for a LayerTable, found the flat expression {str(self)!r}"
+            )
         if is_dataframe(matrix):
             missing = [n for n in self.features if n not in matrix.columns]  # type: ignore[attr-defined]
             if missing:
@@ -134,14 +169,7 @@ class Expression:
                     f" found no column named {missing}"
                 )
             table = as_table(matrix[self.features], None, min_rows=1)  # type: ignore[index]
-            remap = {n: i for i, n in enumerate(self.features)}
-            tokens = [
-                f"x{remap[self.feature_names[int(t[1:])]]}"
-                if t.startswith("x") and t[1:].isdigit()
-                else t
-                for t in self.tokens
-            ]
-            return np.asarray(_core.evaluate(tokens, table.values))
+            return np.asarray(_core.evaluate(self._tokens_over(self.features), table.values))
         table = as_table(matrix, None, min_rows=1)
         if table.values.shape[1] != len(self.feature_names):
             raise ShapeError(
@@ -150,6 +178,31 @@ class Expression:
                 f" found {table.values.shape[1]}"
             )
         return np.asarray(_core.evaluate(list(self.tokens), table.values))
+
+    def _evaluate_layers(self, layers: object, arch_column: str) -> np.ndarray:
+        by_position = isinstance(layers, tuple) and not isinstance(layers, LayerTable)
+        table = as_layer_table(layers, arch_column)
+        if by_position:
+            if table.values.shape[1] != len(self.feature_names):
+                raise ShapeError(
+                    f"layers: expected {len(self.feature_names)} columns"
+                    f" ({', '.join(self.feature_names)}), found {table.values.shape[1]}"
+                )
+            tokens = list(self.tokens)
+        else:
+            table = table.select(self.features)
+            tokens = self._tokens_over(self.features)
+        return np.asarray(_core.evaluate(tokens, table.values, table.offsets))
+
+    def _tokens_over(self, columns: Sequence[str]) -> list[str]:
+        """The tokens with features renumbered as positions in ``columns``."""
+        position = {n: i for i, n in enumerate(columns)}
+        return [
+            f"x{position[self.feature_names[int(t[1:])]]}"
+            if t.startswith("x") and t[1:].isdigit()
+            else t
+            for t in self.tokens
+        ]
 
     def score(self, matrix: object, targets: object, fitness: str = "spearman") -> float:
         """Correlation between the expression's scores on ``matrix`` and ``targets``.
@@ -221,8 +274,9 @@ class Expression:
         """Builds an expression from infix text, e.g. a formula from a paper.
 
         Supports ``+ - * /``, unary ``-``, ``x**2`` / ``x^2`` (square), numbers, column names
-        that are Python identifiers, and the calls ``log sqrt abs neg square min max add sub
-        mul div``. Division and ``log`` get zcfast's protected meaning.
+        that are Python identifiers, the calls ``log sqrt abs neg square min max add sub
+        mul div`` and the reductions of :data:`REDUCERS` (``mean_layers(...)``, ...).
+        Division and ``log`` get zcfast's protected meaning.
 
         Example
         -------
@@ -277,12 +331,12 @@ def _to_postfix(node: ast.AST, names: tuple[str, ...], out: list[str], formula: 
             out.append("neg")
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         fname = node.func.id
-        if fname not in FUNCTIONS or node.keywords:
+        if (fname not in FUNCTIONS and fname not in REDUCERS) or node.keywords:
             raise UnknownNameError(
-                f"formula: expected functions from {sorted(FUNCTIONS)},"
-                f" found {fname!r} in {formula!r}"
+                f"formula: expected functions from {sorted(FUNCTIONS)} or reductions from"
+                f" {sorted(REDUCERS)}, found {fname!r} in {formula!r}"
             )
-        arity = 1 if fname in ("neg", "abs", "log", "sqrt", "square") else 2
+        arity = 1 if fname in _UNARY else 2
         if len(node.args) != arity:
             raise fail(f"{fname} with {arity} argument(s)")
         for arg in node.args:

@@ -2,15 +2,19 @@
 
 ``zcfast evolve FILE`` evolves a proxy on a benchmark table and reports how well it ranks
 held-out architectures; ``zcfast evolve --demo`` does so on the benchmark zcfast ships;
-``zcfast score FILE --formula F`` scores a given formula. ``python -m zcfast`` is the same.
+``--layerwise`` evolves over a per-layer primitive table instead; ``zcfast score FILE
+--formula F`` scores a given formula. ``python -m zcfast`` is the same program. Every setting
+of :class:`zcfast.Settings` is an option (``--population-size``, ``--reducers``, ...).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,82 +22,87 @@ import numpy as np
 import polars as pl
 
 from zcfast import datasets
-from zcfast._evolve import evolve
+from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import Expression
+from zcfast._layers import ARCH_COLUMN, LayerTable
+from zcfast._result import EvolveResult
+from zcfast._settings import Settings
 from zcfast._stats import kendall, spearman
-from zcfast.exceptions import ZcfastError
+from zcfast.exceptions import InvalidValueError, ZcfastError
 
 __all__ = ["main"]
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="zcfast",
-        description="Evolve training-free performance predictors (zero-cost proxies) for NAS.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    ev = sub.add_parser(
-        "evolve",
-        help="evolve a proxy on a benchmark table",
-        description="Evolve a proxy on a random training sample of a benchmark table and report"
-        " its Spearman/Kendall correlation on the training and held-out architectures.",
-    )
-    _add_source(ev)
-    ev.add_argument("--generations", type=int, default=100, help="generations (default 100)")
-    ev.add_argument("--population", type=int, default=4000, help="population size (default 4000)")
-    ev.add_argument(
-        "--seed", type=int, default=0, help="seed for the sample and the run (default 0)"
-    )
-    ev.add_argument(
-        "--train-size",
-        type=int,
-        default=100,
-        help="architectures sampled for training; the rest are held out (default 100)",
-    )
-    ev.add_argument("--fitness", choices=["spearman", "kendall", "pearson"], default="spearman")
-    ev.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
-    ev.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds")
-    ev.add_argument("--out", type=Path, default=None, help="write the full result as JSON here")
-    ev.add_argument("--plot", type=Path, default=None, help="save a plot of the result (PNG)")
-    ev.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-    sc = sub.add_parser(
-        "score",
-        help="score a formula on a benchmark table",
-        description="Evaluate a formula (e.g. 'log(synflow) * nwot / params') on every"
-        " architecture of a table and print its correlations with the target.",
-    )
-    _add_source(sc)
-    sc.add_argument("--formula", required=True, help="formula over the table's metric columns")
-    return parser
+#: Shorter spellings kept for settings that had them before every setting became an option.
+_SETTING_ALIASES = {"population_size": ["--population"], "n_threads": ["--threads"]}
 
 
-def _add_source(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "file",
-        nargs="?",
-        type=Path,
-        help="NAS-Bench-Suite-Zero JSON (zc_nasbench201.json, ...) or CSV extract",
-    )
-    p.add_argument("--demo", action="store_true", help="use the benchmark that ships with zcfast")
-    p.add_argument("--task", default=None, help="task in a JSON file with several (e.g. cifar10)")
-    p.add_argument("--target", default=datasets.ACCURACY_COLUMN, help="target column")
-    p.add_argument(
-        "--features", default=None, help="comma-separated metric columns (default: all numeric)"
-    )
-    p.add_argument(
-        "--missing",
-        choices=["sentinel", "raise", "drop_columns", "drop_rows"],
-        default="sentinel",
-        help="null/NaN/inf in the table: replace as NAS-Bench-Suite-Zero does (-1e8), raise,"
-        " or drop the columns or rows (default sentinel)",
-    )
+# -- the two kinds of benchmark: a flat table or a layer table with per-architecture targets --
 
 
-def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, np.ndarray, str]:
+@dataclass
+class Benchmark:
+    """A benchmark to evolve on: its data (flat DataFrame or LayerTable) and accuracies."""
+
+    data: pl.DataFrame | LayerTable
+    y: np.ndarray
+    source: str
+
+    @property
+    def layerwise(self) -> bool:
+        return isinstance(self.data, LayerTable)
+
+    @property
+    def n_metrics(self) -> int:
+        return len(self.data.names) if isinstance(self.data, LayerTable) else self.data.width
+
+    def subset(self, idx: np.ndarray) -> pl.DataFrame | LayerTable:
+        if isinstance(self.data, LayerTable):
+            keep = np.zeros(self.data.n_archs, dtype=bool)
+            keep[idx] = True
+            return self.data.select_archs(keep)
+        return self.data[idx]
+
+    def evolve(
+        self, idx: np.ndarray, settings: Settings, progress: bool, missing: str
+    ) -> EvolveResult:
+        run = evolve_layerwise if self.layerwise else evolve
+        return run(self.subset(idx), self.y[idx], settings, missing=missing, progress=progress)
+
+    def correlations(self, expr: Expression, idx: np.ndarray) -> dict[str, Any]:
+        scores = expr.evaluate(self.subset(idx))
+        y = self.y[idx]
+        ok = np.isfinite(scores)
+        if ok.sum() < 3 or np.ptp(scores[ok]) == 0:
+            return {"spearman": None, "kendall": None, "rows": len(y)}
+        return {
+            "spearman": spearman(scores[ok], y[ok]),
+            "kendall": kendall(scores[ok], y[ok]),
+            "rows": len(y),
+            "invalid_rows": int((~ok).sum()),
+        }
+
+    def best_single(self, idx: np.ndarray) -> tuple[str, float] | None:
+        """The single column (summed over layers, for a layer table) that ranks ``idx`` best."""
+        names = self.data.names if isinstance(self.data, LayerTable) else self.data.columns
+        best: tuple[str, float] | None = None
+        for name in names:
+            formula = f"sum_layers({name})" if self.layerwise else name
+            try:
+                corr = self.correlations(Expression.parse(formula, names), idx)["spearman"]
+            except ZcfastError:
+                continue
+            if corr is not None and (best is None or abs(corr) > abs(best[1])):
+                best = (formula, corr)
+        return best
+
+
+def _load(args: argparse.Namespace) -> Benchmark:
     if args.demo == (args.file is not None):
         raise SystemExit("zcfast: give either a FILE or --demo (exactly one)")
+    return _load_layers(args) if args.layerwise else _load_flat(args)
+
+
+def _load_flat(args: argparse.Namespace) -> Benchmark:
     if args.demo:
         df, source = datasets.load_demo(), "zcfast demo benchmark (NB201 on digits)"
     else:
@@ -112,64 +121,74 @@ def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, np.ndarray, str]:
         ok = pl.all_horizontal(pl.col(c).is_not_null() & pl.col(c).is_finite() for c in X.columns)
         mask = X.select(ok).to_series()
         X, y = X.filter(mask), y.filter(mask)
-    return X, y.to_numpy().astype(np.float64), source
+    return Benchmark(X, y.to_numpy().astype(np.float64), source)
 
 
-def _correlations(expr: Expression, X: pl.DataFrame, y: np.ndarray) -> dict[str, float | None]:
-    scores = expr.evaluate(X)
-    ok = np.isfinite(scores)
-    if ok.sum() < 3 or np.ptp(scores[ok]) == 0:
-        return {"spearman": None, "kendall": None, "rows": len(y)}
-    return {
-        "spearman": spearman(scores[ok], y[ok]),
-        "kendall": kendall(scores[ok], y[ok]),
-        "rows": len(y),
-        "invalid_rows": int((~ok).sum()),
-    }
+def _load_layers(args: argparse.Namespace) -> Benchmark:
+    features = None if args.features is None else [f.strip() for f in args.features.split(",")]
+    if args.demo:
+        frame, accuracy = datasets.load_demo_layers(), datasets.load_demo()
+        source = "zcfast demo benchmark, per-layer primitives (NB201 on digits)"
+    else:
+        if args.targets is None:
+            raise SystemExit("zcfast: --layerwise FILE needs --targets ACCURACY_FILE")
+        frame, accuracy = datasets.read_table(args.file), datasets.read_table(args.targets)
+        source = f"{args.file} with accuracies from {args.targets}"
+    if "error" in frame.columns:  # failed architectures of layer_primitives_many
+        frame = frame.filter(pl.col("error").is_null())
+    table = LayerTable.from_frame(frame, args.arch_column, features)
+    by_arch = datasets.accuracy_by_arch(accuracy, args.target)
+    known = np.array([a in by_arch for a in table.archs])
+    if not known.any():
+        raise InvalidValueError(
+            f"targets: expected accuracies for the architectures of {source}, found none"
+            f" (e.g. {table.archs[0]!r})"
+        )
+    table = table.select_archs(known)
+    y = np.array([by_arch[a] for a in table.archs], dtype=np.float64)
+    return Benchmark(table, y, source)
 
 
-def _best_single(X: pl.DataFrame, y: np.ndarray) -> tuple[str, float] | None:
-    best: tuple[str, float] | None = None
-    for c in X.columns:
-        v = X[c].to_numpy().astype(np.float64)
-        if not np.isfinite(v).all() or np.ptp(v) == 0:
-            continue
-        rho = spearman(v, y)
-        if best is None or abs(rho) > abs(best[1]):
-            best = (c, rho)
-    return best
+# -- commands -----------------------------------------------------------------------------------
 
 
 def _fmt(v: float | None) -> str:
     return "  n/a" if v is None else f"{v:.4f}"
 
 
+def _check_writable(path: Path | None, option: str) -> None:
+    """Refuse an output path that cannot be written before a long run, not after it."""
+    if path is None:
+        return
+    parent = path.resolve().parent
+    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise InvalidValueError(
+            f"{option}: expected a writable file path, found {str(path)!r} (a directory, or"
+            " a folder that does not exist or cannot be written)"
+        )
+
+
 def _cmd_evolve(args: argparse.Namespace) -> int:
-    X, y, source = _load(args)
-    n = len(y)
+    _check_writable(args.out, "--out")
+    _check_writable(args.plot, "--plot")
+    settings = _settings(args)
+    bench = _load(args)
+    n = len(bench.y)
     if not 3 <= args.train_size <= n:
         raise SystemExit(
-            f"zcfast: --train-size must be between 3 and {n} (rows), got {args.train_size}"
+            f"zcfast: --train-size must be between 3 and {n} (architectures), got {args.train_size}"
         )
     order = np.random.default_rng(args.seed).permutation(n)
     train, test = np.sort(order[: args.train_size]), np.sort(order[args.train_size :])
-    X_train, y_train = X[train], y[train]
-    print(f"data:     {source}: {n} architectures, {X.width} metrics, training on {len(train)}")
-    result = evolve(
-        X_train,
-        y_train,
-        fitness=args.fitness,
-        population_size=args.population,
-        generations=args.generations,
-        seed=args.seed,
-        n_threads=args.threads,
-        time_limit=args.time_limit,
-        missing="raise" if args.missing == "sentinel" else args.missing,
-        progress=not args.no_progress,
+    print(
+        f"data:     {bench.source}: {n} architectures, {bench.n_metrics} metrics,"
+        f" training on {len(train)}"
     )
+    missing = "raise" if args.missing == "sentinel" and not bench.layerwise else args.missing
+    result = bench.evolve(train, settings, progress=not args.no_progress, missing=missing)
     best = result.best
-    train_corr = _correlations(best, X_train, y_train)
-    test_corr = _correlations(best, X[test], y[test]) if len(test) >= 3 else None
+    train_corr = bench.correlations(best, train)
+    test_corr = bench.correlations(best, test) if len(test) >= 3 else None
     print(f"formula:  {best}")
     print(
         f"size:     {best.size} nodes, {result.history.height} generations"
@@ -182,10 +201,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     if test_corr is not None:
         print(
             f"held-out: spearman {_fmt(test_corr['spearman'])}"
-            f"  kendall {_fmt(test_corr['kendall'])}"
-            f"  ({len(test)} archs)"
+            f"  kendall {_fmt(test_corr['kendall'])}  ({len(test)} archs)"
         )
-        single = _best_single(X[test], y[test])
+        single = bench.best_single(test)
         if single is not None:
             print(
                 f"baseline: best single metric on held-out: {single[0]} (spearman {single[1]:.4f})"
@@ -193,7 +211,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     if args.out is not None:
         payload: dict[str, Any] = result.to_dict()
         payload.update(
-            source=source,
+            source=bench.source,
             train_rows=train.tolist(),
             train_correlations=train_corr,
             test_correlations=test_corr,
@@ -203,29 +221,163 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     if args.plot is not None:
         from zcfast.plot import plot_result
 
-        plot_result(
-            result,
-            X[test] if len(test) >= 3 else X_train,
-            y[test] if len(test) >= 3 else y_train,
-            path=args.plot,
-        )
+        shown = test if len(test) >= 3 else train
+        plot_result(result, bench.subset(shown), bench.y[shown], path=args.plot)
         print(f"plot:     {args.plot}")
     return 0
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    X, y, source = _load(args)
-    expr = Expression.parse(args.formula, X.columns)
-    corr = _correlations(expr, X, y)
-    print(f"data:     {source}: {len(y)} architectures")
+    bench = _load(args)
+    names = bench.data.names if isinstance(bench.data, LayerTable) else bench.data.columns
+    expr = Expression.parse(args.formula, names)
+    corr = bench.correlations(expr, np.arange(len(bench.y)))
+    print(f"data:     {bench.source}: {len(bench.y)} architectures")
     print(f"formula:  {expr}")
     print(f"all:      spearman {_fmt(corr['spearman'])}  kendall {_fmt(corr['kendall'])}")
     return 0
 
 
+# -- the parser ---------------------------------------------------------------------------------
+
+
+def _list_of(convert: Callable[[str], Any], length: int | None = None) -> Callable[[str], Any]:
+    def parse(text: str) -> tuple[Any, ...]:
+        items = tuple(convert(t.strip()) for t in text.split(",") if t.strip())
+        if length is not None and len(items) != length:
+            raise argparse.ArgumentTypeError(f"expected {length} comma-separated values")
+        return items
+
+    return parse
+
+
+def _setting_type(annotation: str) -> Callable[[str], Any]:
+    """The argparse converter for a setting, from its type annotation."""
+    kinds: dict[str, Callable[[str], Any]] = {
+        "tuple[int, int]": _list_of(int, 2),
+        "tuple[float, float]": _list_of(float, 2),
+        "tuple[str, ...]": _list_of(str),
+        "int": int,
+        "float": float,
+        "str": str,
+    }
+    return kinds[annotation.replace(" | None", "")]
+
+
+def _add_settings(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("settings (zcfast.Settings; lists are comma-separated)")
+    for f in fields(Settings):
+        if f.name == "seed":  # the CLI's own --seed draws the split and seeds the run
+            continue
+        flags = [f"--{f.name.replace('_', '-')}", *_SETTING_ALIASES.get(f.name, [])]
+        default = ",".join(map(str, f.default)) if isinstance(f.default, tuple) else f.default
+        group.add_argument(
+            *flags,
+            dest=f.name,
+            type=_setting_type(str(f.type)),
+            default=None,
+            metavar=f.name.upper(),
+            help=f"{f.metadata['doc']} (default {default})",
+        )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    chosen = {f.name: getattr(args, f.name) for f in fields(Settings) if f.name != "seed"}
+    return Settings(seed=args.seed, **{k: v for k, v in chosen.items() if v is not None})
+
+
+def _add_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="NAS-Bench-Suite-Zero JSON (zc_nasbench201.json, ...) or CSV extract; with"
+        " --layerwise a per-layer table (Parquet, CSV or Arrow IPC)",
+    )
+    p.add_argument("--demo", action="store_true", help="use the benchmark that ships with zcfast")
+    p.add_argument("--task", default=None, help="task in a JSON file with several (e.g. cifar10)")
+    p.add_argument(
+        "--target",
+        default=None,
+        help=f"accuracy column (default {datasets.ACCURACY_COLUMN}, or val_accs in a"
+        " --targets file)",
+    )
+    p.add_argument(
+        "--features", default=None, help="comma-separated metric columns (default: all numeric)"
+    )
+    p.add_argument(
+        "--missing",
+        choices=["sentinel", "raise", "drop_columns", "drop_rows", "drop_archs"],
+        default=None,
+        help="null/NaN/inf: replace as NAS-Bench-Suite-Zero does (-1e8), raise, or drop the"
+        " columns or rows (default sentinel; drop_archs for --layerwise)",
+    )
+    p.add_argument(
+        "--layerwise",
+        action="store_true",
+        help="FILE is a per-layer primitive table (one row per layer, an arch column)",
+    )
+    p.add_argument(
+        "--targets",
+        type=Path,
+        default=None,
+        help="with --layerwise FILE: a table of accuracies (arch or net column, and --target)",
+    )
+    p.add_argument("--arch-column", default=ARCH_COLUMN, help="architecture column of FILE")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zcfast",
+        description="Evolve training-free performance predictors (zero-cost proxies) for NAS.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser(
+        "evolve",
+        help="evolve a proxy on a benchmark table",
+        description="Evolve a proxy on a random training sample of a benchmark table and report"
+        " its Spearman/Kendall correlation on the training and held-out architectures.",
+    )
+    _add_source(ev)
+    ev.add_argument(
+        "--seed", type=int, default=0, help="seed for the sample and the run (default 0)"
+    )
+    ev.add_argument(
+        "--train-size",
+        type=int,
+        default=100,
+        help="architectures sampled for training; the rest are held out (default 100)",
+    )
+    ev.add_argument("--out", type=Path, default=None, help="write the full result as JSON here")
+    ev.add_argument("--plot", type=Path, default=None, help="save a plot of the result (PNG)")
+    ev.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_settings(ev)
+    sc = sub.add_parser(
+        "score",
+        help="score a formula on a benchmark table",
+        description="Evaluate a formula (e.g. 'log(synflow) * nwot / params') on every"
+        " architecture of a table and print its correlations with the target.",
+    )
+    _add_source(sc)
+    sc.add_argument("--formula", required=True, help="formula over the table's metric columns")
+    return parser
+
+
+def _defaults(args: argparse.Namespace) -> argparse.Namespace:
+    if args.missing is None:
+        args.missing = "drop_archs" if args.layerwise else "sentinel"
+    if args.missing == "drop_archs" and not args.layerwise:
+        raise SystemExit("zcfast: --missing drop_archs is for --layerwise tables (use drop_rows)")
+    if args.missing == "drop_rows" and args.layerwise:
+        raise SystemExit("zcfast: --missing drop_rows is for flat tables (use drop_archs)")
+    if args.target is None and not args.layerwise:
+        args.target = datasets.ACCURACY_COLUMN
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zcfast`` command."""
-    args = _parser().parse_args(argv)
+    args = _defaults(_parser().parse_args(argv))
     try:
         if args.command == "evolve":
             return _cmd_evolve(args)

@@ -23,9 +23,12 @@ __all__ = [
     "ACCURACY_COLUMN",
     "ARCH_COLUMN",
     "PROXIES",
+    "accuracy_by_arch",
     "features_and_targets",
     "load_demo",
+    "load_demo_layers",
     "load_suite_zero",
+    "read_table",
     "replace_missing",
     "suite_zero_tasks",
 ]
@@ -54,6 +57,7 @@ PROXIES: tuple[str, ...] = (
 )
 
 _DEMO_FILE = "nb201_digits.csv"
+_DEMO_LAYERS_FILE = "nb201_digits_layers.parquet"
 # Columns of the CSV extracts that name the same things as this module's columns.
 _ALIASES = {"net": ARCH_COLUMN, "val_accs": ACCURACY_COLUMN}
 
@@ -120,6 +124,75 @@ def load_demo() -> pl.DataFrame:
     ref = resources.files("zcfast").joinpath("data", _DEMO_FILE)
     with resources.as_file(ref) as p:
         return _normalise(pl.read_csv(p, infer_schema_length=None), source=_DEMO_FILE)
+
+
+def load_demo_layers() -> pl.DataFrame:
+    """Per-layer primitives (:func:`zcfast.metrics.layer_primitives`) of the embedded
+    benchmark's 300 cells, one row per weight layer, ``arch`` keys as in :func:`load_demo`.
+
+    The long table :func:`zcfast.evolve_layerwise` takes; the accuracies are
+    :func:`load_demo`'s ``val_accuracy``. Made by ``scripts/make_mini_benchmark.py --layers``
+    with the same networks and batch as the demo's proxies.
+
+    Example
+    -------
+    >>> layers = load_demo_layers()
+    >>> accuracy = accuracy_by_arch(load_demo())
+    >>> len(accuracy)
+    300
+    """
+    ref = resources.files("zcfast").joinpath("data", _DEMO_LAYERS_FILE)
+    with resources.as_file(ref) as p:
+        return pl.read_parquet(p)
+
+
+def read_table(path: str | Path) -> pl.DataFrame:
+    """A table from a Parquet, CSV or Arrow IPC (Feather) file, by its extension.
+
+    Example
+    -------
+    >>> read_table("layers.parquet")  # doctest: +SKIP
+    """
+    path = Path(path)
+    readers = {
+        ".parquet": pl.read_parquet,
+        ".csv": lambda p: pl.read_csv(p, infer_schema_length=None),
+        ".arrow": pl.read_ipc,
+        ".ipc": pl.read_ipc,
+        ".feather": pl.read_ipc,
+    }
+    if path.suffix.lower() not in readers:
+        raise InvalidValueError(f"path: expected a {', '.join(readers)} file, found {path.name!r}")
+    if not path.is_file():
+        raise InvalidValueError(f"path: expected an existing file, found no file at {str(path)!r}")
+    try:
+        return readers[path.suffix.lower()](path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InvalidValueError(
+            f"path: expected a readable table in {path.name}, found {exc}"
+        ) from None
+
+
+def accuracy_by_arch(df: pl.DataFrame, target: str | None = None) -> dict[Any, float]:
+    """``{arch: accuracy}`` from a table with an ``arch`` (or ``net``) column and an accuracy
+    column (``target``; default ``val_accuracy`` or ``val_accs``): the mapping
+    :func:`zcfast.evolve_layerwise` takes as targets.
+
+    Example
+    -------
+    >>> accuracy_by_arch(load_demo())["(2, 2, 0, 4, 2, 0)"]  # doctest: +SKIP
+    88.4
+    """
+    df = df.rename({k: v for k, v in _ALIASES.items() if k in df.columns and v not in df.columns})
+    target = ACCURACY_COLUMN if target is None else target
+    for col in (ARCH_COLUMN, target):
+        if col not in df.columns:
+            raise UnknownNameError(
+                f"targets: expected columns {ARCH_COLUMN!r} (or 'net') and {target!r},"
+                f" found {df.columns}"
+            )
+    pairs = df.select(ARCH_COLUMN, pl.col(target).cast(pl.Float64)).drop_nulls()
+    return dict(pairs.iter_rows())
 
 
 def features_and_targets(

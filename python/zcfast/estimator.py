@@ -12,12 +12,24 @@ from typing import Any
 
 import numpy as np
 
-from zcfast._evolve import EvolveResult, evolve
+from zcfast._evolve import evolve
 from zcfast._expression import Expression
+from zcfast._result import EvolveResult
+from zcfast._settings import Settings
 from zcfast._stats import kendall, pearson, spearman
 from zcfast.exceptions import ZcfastError
 
 __all__ = ["ProxyEvolver"]
+
+#: Settings that go by scikit-learn's names in the estimator.
+_SKLEARN_NAMES = {"seed": "random_state", "n_threads": "n_jobs"}
+#: Parameters of the estimator that are not settings, with their defaults.
+_OPTIONS: dict[str, Any] = {"missing": "raise", "progress": False}
+
+
+def _defaults() -> dict[str, Any]:
+    settings = {_SKLEARN_NAMES.get(k, k): d for k, (d, _) in Settings.describe().items()}
+    return {**settings, **_OPTIONS}
 
 
 class NotFittedError(ZcfastError, AttributeError):
@@ -27,7 +39,9 @@ class NotFittedError(ZcfastError, AttributeError):
 class ProxyEvolver:
     """Evolves a zero-cost proxy with ``fit(X, y)``; ``predict(X)`` gives its scores.
 
-    Parameters are those of :func:`zcfast.evolve` (same names and defaults).
+    Parameters are the settings of :class:`zcfast.Settings` (same names and defaults, with
+    scikit-learn's ``random_state`` for ``seed`` and ``n_jobs`` for ``n_threads``), plus
+    ``missing`` and ``progress`` as in :func:`zcfast.evolve`.
 
     Attributes
     ----------
@@ -43,38 +57,22 @@ class ProxyEvolver:
     0.90
     """
 
-    def __init__(
-        self,
-        *,
-        fitness: str = "spearman",
-        population_size: int = 4000,
-        generations: int = 100,
-        functions: list[str] | None = None,
-        max_size: int = 31,
-        parsimony: float = 0.001,
-        tournament_size: int = 7,
-        constants: tuple[float, float] | None = None,
-        validation_fraction: float | None = None,
-        missing: str = "raise",
-        time_limit: float | None = None,
-        random_state: int | None = None,
-        n_jobs: int | None = None,
-        progress: bool = False,
-    ) -> None:
-        self.fitness = fitness
-        self.population_size = population_size
-        self.generations = generations
-        self.functions = functions
-        self.max_size = max_size
-        self.parsimony = parsimony
-        self.tournament_size = tournament_size
-        self.constants = constants
-        self.validation_fraction = validation_fraction
-        self.missing = missing
-        self.time_limit = time_limit
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        self.progress = progress
+    def __init__(self, **params: Any) -> None:
+        defaults = _defaults()
+        unknown = sorted(set(params) - set(defaults))
+        if unknown:
+            raise TypeError(f"ProxyEvolver: unexpected parameters {unknown}")
+        for name, default in defaults.items():
+            setattr(self, name, params.get(name, default))
+
+    # scikit-learn reads the parameter names off the signature of __init__.
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in _defaults().items()
+        ]
+    )
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -95,25 +93,17 @@ class ProxyEvolver:
             setattr(self, name, value)
         return self
 
+    def _settings(self) -> Settings:
+        inverse = {v: k for k, v in _SKLEARN_NAMES.items()}
+        return Settings(
+            **{inverse.get(k, k): v for k, v in self.get_params().items() if k not in _OPTIONS}
+        )
+
     def fit(self, X: object, y: object) -> ProxyEvolver:
         """Evolves a proxy on architectures ``X`` (rows) with accuracies ``y``."""
+        options = self.get_params()
         result = evolve(
-            X,
-            y,
-            fitness=self.fitness,  # type: ignore[arg-type]
-            population_size=self.population_size,
-            generations=self.generations,
-            functions=self.functions,
-            max_size=self.max_size,
-            parsimony=self.parsimony,
-            tournament_size=self.tournament_size,
-            constants=self.constants,
-            validation_fraction=self.validation_fraction,
-            missing=self.missing,  # type: ignore[arg-type]
-            time_limit=self.time_limit,
-            seed=self.random_state,
-            n_threads=self.n_jobs,
-            progress=self.progress,
+            X, y, self._settings(), missing=options["missing"], progress=options["progress"]
         )
         self.result_: EvolveResult = result
         self.expression_: Expression = result.best
@@ -129,7 +119,7 @@ class ProxyEvolver:
             estimator_type="regressor",
             target_tags=TargetTags(required=True),
             regressor_tags=RegressorTags(),
-            input_tags=InputTags(allow_nan=self.missing != "raise"),
+            input_tags=InputTags(allow_nan=self.get_params()["missing"] != "raise"),
         )
 
     def _fitted(self) -> Expression:
@@ -146,13 +136,10 @@ class ProxyEvolver:
     def score(self, X: object, y: object) -> float:
         """Rank correlation (the ``fitness`` measure) between ``predict(X)`` and ``y``."""
         funcs = {"spearman": spearman, "kendall": kendall, "pearson": pearson}
-        return funcs[self.fitness](self.predict(X), y)
+        return funcs[self.get_params()["fitness"]](self.predict(X), y)
 
     def __repr__(self) -> str:
-        changed = {
-            k: v
-            for k, v in self.get_params().items()
-            if v != inspect.signature(type(self).__init__).parameters[k].default
-        }
+        defaults = _defaults()
+        changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"ProxyEvolver({args})"

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
+import polars as pl
 
+from zcfast._expression import Expression
 from zcfast.exceptions import MissingDependencyError
 
-if TYPE_CHECKING:
-    from zcfast._evolve import EvolveResult
-    from zcfast._expression import Expression
-
 __all__ = ["plot_front", "plot_history", "plot_result", "plot_scores"]
+
+
+class _Settings(Protocol):
+    @property
+    def fitness(self) -> str: ...
+
+
+class EvolutionRecord(Protocol):
+    """What the plots read of an evolution result (:class:`zcfast.EvolveResult` is one)."""
+
+    @property
+    def best(self) -> Expression: ...
+    @property
+    def front(self) -> list[Expression]: ...
+    @property
+    def history(self) -> pl.DataFrame: ...
+    @property
+    def settings(self) -> _Settings: ...
 
 
 def _pyplot() -> Any:
@@ -36,7 +52,7 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def plot_history(result: EvolveResult, ax: Any = None) -> Any:
+def plot_history(result: EvolutionRecord, ax: Any = None) -> Any:
     """Best and mean training fitness per generation. Returns the Axes.
 
     Example
@@ -54,13 +70,13 @@ def plot_history(result: EvolveResult, ax: Any = None) -> Any:
     ):
         ax.plot(h["generation"], h["best_validation_fitness"], label="best (validation)")
     ax.set_xlabel("generation")
-    ax.set_ylabel(result.settings["fitness"])
+    ax.set_ylabel(result.settings.fitness)
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
 
 
-def plot_front(result: EvolveResult, ax: Any = None) -> Any:
+def plot_front(result: EvolutionRecord, ax: Any = None) -> Any:
     """Training fitness against size for the Pareto front. Returns the Axes."""
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
@@ -68,7 +84,7 @@ def plot_front(result: EvolveResult, ax: Any = None) -> Any:
     fits = [e.fitness for e in result.front]
     ax.step(sizes, fits, where="post", marker="o")
     ax.set_xlabel("size (nodes)")
-    ax.set_ylabel(f"{result.settings['fitness']} (training)")
+    ax.set_ylabel(f"{result.settings.fitness} (training)")
     ax.grid(alpha=0.3)
     return ax
 
@@ -102,7 +118,7 @@ def plot_scores(expression: Expression, matrix: object, targets: object, ax: Any
 
 
 def plot_result(
-    result: EvolveResult, matrix: object, targets: object, path: str | Path | None = None
+    result: EvolutionRecord, matrix: object, targets: object, path: str | Path | None = None
 ) -> Any:
     """History, front and held-out scatter side by side; saved to ``path`` when given."""
     plt = _pyplot()

@@ -47,6 +47,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
+from zcfast.spaces._nb201_cell import EDGES, NASLIB_OPS, OPS, SIZE, STRING_EDGES, Arch
 
 if TYPE_CHECKING:
     from zcfast.spaces._nb201_torch import NB201Network
@@ -75,25 +76,6 @@ __all__ = [
     "to_tuple",
     "to_tuple_str",
 ]
-
-Arch = tuple[int, int, int, int, int, int]
-
-#: Official NB201 op names in the official search-space order.
-OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-#: Op names indexed by the NASLib tuple's op index.
-NASLIB_OPS: tuple[str, ...] = (
-    "skip_connect",
-    "none",
-    "nor_conv_3x3",
-    "nor_conv_1x1",
-    "avg_pool_3x3",
-)
-#: Edges ``(from, to)`` (0-based nodes) in NASLib tuple order.
-EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
-#: Edges in the order they appear in the official string.
-STRING_EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
-#: Number of cells in the space.
-SIZE = 5**6
 
 _OP_INDEX = {name: i for i, name in enumerate(NASLIB_OPS)}
 _STR_POS = [EDGES.index(e) for e in STRING_EDGES]  # tuple position of the k-th string edge

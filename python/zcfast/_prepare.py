@@ -1,0 +1,214 @@
+"""Input preparation for evolution: user tables and targets → the core's tasks.
+
+Flat tables (one row per architecture) and layer tables (one row per layer, grouped into
+architectures) end up in the same form: per task a float64 unit matrix, the offsets that group
+its rows (None for a flat table) and one target per architecture; plus the bookkeeping that
+maps results back to what the user passed (kept columns, kept rows or architectures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table, layer_targets
+from zcfast._validate import MIN_ROWS, Table, as_table, as_targets, is_two_dimensional
+from zcfast.datasets import replace_missing
+from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
+
+__all__ = ["FLAT_MISSING", "LAYER_MISSING", "Prepared", "prepare_flat", "prepare_layers"]
+
+#: ``missing`` policies for flat tables and for layer tables.
+FLAT_MISSING = ("raise", "drop_columns", "drop_rows", "sentinel")
+LAYER_MISSING = ("raise", "drop_columns", "drop_archs", "sentinel")
+
+CoreTask = tuple[np.ndarray, np.ndarray | None, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The core's tasks and how they relate to the user's input."""
+
+    tasks: list[CoreTask]
+    names: tuple[str, ...]
+    kept_cols: list[int]
+    #: Per task, the indices of the rows (flat) or architectures (layers) that were kept.
+    kept: list[np.ndarray]
+    layerwise: bool
+    missing: str
+
+    def remap(self, tokens: Sequence[str]) -> tuple[str, ...]:
+        """Core tokens (over the kept columns) as tokens over all of ``names``."""
+        return tuple(
+            f"x{self.kept_cols[int(t[1:])]}" if t.startswith("x") and t[1:].isdigit() else t
+            for t in tokens
+        )
+
+    def info(self) -> dict[str, Any]:
+        """What was evolved on, for the result's record."""
+        kept = set(self.kept_cols)
+        return {
+            "layerwise": self.layerwise,
+            "missing": self.missing,
+            "n_tasks": len(self.tasks),
+            "n_archs": [len(t[2]) for t in self.tasks],
+            "n_units": [int(t[0].shape[0]) for t in self.tasks],
+            "feature_names": list(self.names),
+            "dropped_columns": [n for i, n in enumerate(self.names) if i not in kept],
+        }
+
+
+def _task_lists(data: object, targets: object, is_one: Any) -> tuple[list[Any], list[Any], bool]:
+    """Splits a task-or-list-of-tasks argument pair into lists (and whether there are many)."""
+    if not (isinstance(data, list) and data and all(is_one(d) for d in data)):
+        return [data], [targets], False
+    if not isinstance(targets, (list, tuple)) or len(targets) != len(data):
+        found = len(targets) if isinstance(targets, (list, tuple)) else type(targets).__name__
+        raise ShapeError(
+            f"targets: expected a list of {len(data)} target vectors (one per table), found {found}"
+        )
+    return list(data), list(targets), True
+
+
+def _labels(multi: bool, n: int, base: str) -> list[str]:
+    return [f"{base}[{i}]" for i in range(n)] if multi else [base]
+
+
+def _check_choice(missing: str, policies: tuple[str, ...]) -> None:
+    if missing not in policies:
+        raise UnknownNameError(f"missing: expected one of {list(policies)}, found {missing!r}")
+
+
+def _bad_columns(values: list[np.ndarray]) -> list[int]:
+    return sorted({int(c) for v in values for c in np.flatnonzero(~np.isfinite(v).all(axis=0))})
+
+
+def _missing_error(
+    names: tuple[str, ...], values: list[np.ndarray], bad: list[int], rows: str
+) -> InvalidValueError:
+    counts = {names[c]: int(sum((~np.isfinite(v[:, c])).sum() for v in values)) for c in bad}
+    detail = ", ".join(f"{n!r} ({k} rows)" for n, k in counts.items())
+    return InvalidValueError(
+        f"matrix: expected finite values (no null/NaN/inf), found them in columns {detail};"
+        f" pass missing='drop_columns' or '{rows}' to leave them out, or 'sentinel' to replace"
+        " them as NAS-Bench-Suite-Zero does"
+    )
+
+
+def _kept_columns(
+    names: tuple[str, ...], values: list[np.ndarray], missing: str, rows: str
+) -> list[int]:
+    bad = _bad_columns(values)
+    if bad and missing == "raise":
+        raise _missing_error(names, values, bad, rows)
+    if bad and missing == "drop_columns":
+        kept = [c for c in range(len(names)) if c not in set(bad)]
+        if not kept:
+            raise InvalidValueError(
+                "matrix: expected at least one column without null/NaN/inf, found none"
+            )
+        return kept
+    return list(range(len(names)))
+
+
+def _check_not_constant(x: np.ndarray, y: np.ndarray, label: str) -> None:
+    if len(y) < MIN_ROWS:
+        raise ShapeError(
+            f"{label}: expected at least {MIN_ROWS} architectures without null/NaN/inf,"
+            f" found {len(y)}"
+        )
+    if np.all(y == y[0]):
+        raise InvalidValueError(
+            f"{label}: expected values that are not all equal, found every value equal to {y[0]}"
+        )
+    if not np.any(x.max(axis=0) != x.min(axis=0)):
+        raise InvalidValueError(
+            f"{label.replace('targets', 'matrix')}: expected at least one column that is not"
+            " constant, found every column constant"
+        )
+
+
+def prepare_flat(
+    matrix: object, targets: object, feature_names: Sequence[str] | None, missing: str
+) -> Prepared:
+    """Flat tables (one row per architecture; a list of them for several tasks)."""
+    _check_choice(missing, FLAT_MISSING)
+    matrices, target_list, multi = _task_lists(matrix, targets, is_two_dimensional)
+    labels = _labels(multi, len(matrices), "matrix")
+    tables = [as_table(m, feature_names, label) for m, label in zip(matrices, labels)]
+    names = tables[0].names
+    for label, t in zip(labels[1:], tables[1:]):
+        if t.names != names:
+            raise ShapeError(
+                f"{label}: expected the same columns as matrix[0] ({list(names)}),"
+                f" found {list(t.names)}"
+            )
+    if missing == "sentinel":
+        tables = [Table(values=replace_missing(t.values), names=t.names) for t in tables]
+    kept_cols = _kept_columns(names, [t.values for t in tables], missing, "drop_rows")
+    tasks: list[CoreTask] = []
+    kept: list[np.ndarray] = []
+    for table, target, label in zip(tables, target_list, _labels(multi, len(tables), "targets")):
+        y = as_targets(target, table.values.shape[0], label)
+        x = table.values[:, kept_cols]
+        rows = np.arange(x.shape[0])
+        if missing == "drop_rows":
+            ok = np.isfinite(x).all(axis=1)
+            rows, x, y = rows[ok], x[ok], y[ok]
+        _check_not_constant(x, y, label)
+        tasks.append((np.ascontiguousarray(x), None, np.ascontiguousarray(y)))
+        kept.append(rows)
+    return Prepared(tasks, names, kept_cols, kept, layerwise=False, missing=missing)
+
+
+def _is_layer_input(x: object) -> bool:
+    return isinstance(x, (LayerTable, tuple)) or hasattr(x, "columns")
+
+
+def prepare_layers(
+    layers: object,
+    targets: object,
+    arch_column: str = ARCH_COLUMN,
+    features: Sequence[str] | None = None,
+    missing: str = "raise",
+) -> tuple[Prepared, list[LayerTable]]:
+    """Layer tables (a list of them for several tasks); also returns the tables as read."""
+    _check_choice(missing, LAYER_MISSING)
+    inputs, target_list, multi = _task_lists(layers, targets, _is_layer_input)
+    labels = _labels(multi, len(inputs), "layers")
+    tables = [as_layer_table(t, arch_column, features) for t in inputs]
+    names = tables[0].names
+    for label, t in zip(labels[1:], tables[1:]):
+        if t.names != names:
+            raise ShapeError(
+                f"{label}: expected the same columns as layers[0] ({list(names)}),"
+                f" found {list(t.names)}"
+            )
+    values = [replace_missing(t.values) if missing == "sentinel" else t.values for t in tables]
+    kept_cols = _kept_columns(names, values, missing, "drop_archs")
+    tasks: list[CoreTask] = []
+    kept: list[np.ndarray] = []
+    for table, v, target, label in zip(
+        tables, values, target_list, _labels(multi, len(tables), "targets")
+    ):
+        y = as_targets(layer_targets(target, table, label), table.n_archs, label)
+        t = LayerTable(
+            values=v[:, kept_cols],
+            offsets=table.offsets,
+            names=tuple(names[c] for c in kept_cols),
+            archs=table.archs,
+        )
+        archs = np.arange(table.n_archs)
+        if missing == "drop_archs":
+            finite_rows = np.isfinite(t.values).all(axis=1)
+            ok = np.logical_and.reduceat(finite_rows, table.offsets[:-1])
+            t, archs, y = t.select_archs(ok), archs[ok], y[ok]
+        _check_not_constant(t.values, y, label)
+        tasks.append(
+            (np.ascontiguousarray(t.values), np.asarray(t.offsets), np.ascontiguousarray(y))
+        )
+        kept.append(archs)
+    return Prepared(tasks, names, kept_cols, kept, layerwise=True, missing=missing), tables
