@@ -1,9 +1,23 @@
 """Type stubs of the Rust extension ``zcfast._core`` (use the ``zcfast`` API instead)."""
 
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "Evolver",
+    "__version__",
+    "default_config",
+    "describe",
+    "evaluate",
+    "format_infix",
+    "function_names",
+    "kendall",
+    "pearson",
+    "reducer_names",
+    "spearman",
+]
 
 __version__: str
 
@@ -21,9 +35,10 @@ def function_names() -> list[str]: ...
 def reducer_names() -> list[str]: ...
 def default_config() -> dict[str, Any]: ...
 
+@final
 class Evolver:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         tasks: list[
             tuple[
                 npt.NDArray[np.float64],
@@ -32,7 +47,7 @@ class Evolver:
             ]
         ],
         settings: dict[str, Any],
-    ) -> None: ...
+    ) -> Evolver: ...
     @property
     def generation(self) -> int: ...
     def step(self, n: int) -> list[dict[str, Any]]: ...
