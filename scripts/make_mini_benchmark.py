@@ -39,6 +39,17 @@ proxies can be recomputed without retraining (``--proxies-only``).
 Usage (from the repository root; about 15 minutes on 2 CPU cores)::
 
     python scripts/make_mini_benchmark.py [--workers 2] [--n 300]
+
+Per-layer primitives (``--layers``)
+-----------------------------------
+``--layers`` trains nothing and writes no CSV: it computes ``zcfast.metrics.layer_primitives``
+of the same cells with exactly the networks, batch, seed and settings of their proxies (the
+first 64 training images, float32, CPU, seed 0) and writes
+``python/zcfast/data/nb201_digits_layers.parquet`` (``--layers-out``): ``arch`` (the CSV's key),
+then the ``LAYER_COLUMNS`` (one row per weight layer of each cell, cells in sample order),
+zstd-compressed.  About a minute on 2 CPU cores::
+
+    python scripts/make_mini_benchmark.py --layers [--workers 2]
 """
 
 from __future__ import annotations
@@ -56,6 +67,7 @@ from zcfast.metrics import PROXIES
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "python" / "zcfast" / "data" / "nb201_digits.csv"
+DEFAULT_LAYERS_OUT = ROOT / "python" / "zcfast" / "data" / "nb201_digits_layers.parquet"
 # the proxies, alphabetical: the CSV's column order
 PROXY_COLUMNS = PROXIES
 INPUT_SIZE = 16
@@ -141,17 +153,50 @@ def train_one(arch: tuple[int, ...]) -> dict[str, object]:
     return {"arch": list(arch), "val_accuracy": acc, "train_s": time.perf_counter() - t0}
 
 
+def proxy_batch():  # type: ignore[no-untyped-def]
+    """The batch the proxies (and layer primitives) are computed on: the first 64 training
+    images and their labels."""
+    x, y, tr, _va = load_digits_tensors()
+    return x[tr[:PROXY_BATCH]], y[tr[:PROXY_BATCH]]
+
+
 def proxies_one(arch: tuple[int, ...]) -> dict[str, object]:
     """zcfast proxies of the cell at initialisation (same init as the trained network)."""
     _setup_torch()
     from zcfast import metrics
 
-    x, y, tr, _va = load_digits_tensors()
-    xb, yb = x[tr[:PROXY_BATCH]], y[tr[:PROXY_BATCH]]
+    xb, yb = proxy_batch()
     t0 = time.perf_counter()
     net = build(arch)
     scores = metrics.compute(net, xb, yb, seed=0)
     return {"arch": list(arch), **scores, "proxy_s": time.perf_counter() - t0}
+
+
+def layers_one(arch: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """Per-layer primitives of the cell at initialisation, with ``arch`` as the first column
+    (same network, batch and seed as :func:`proxies_one`)."""
+    _setup_torch()
+    import polars as pl
+    from zcfast import metrics
+
+    xb, yb = proxy_batch()
+    table = metrics.layer_primitives(build(arch), xb, yb, seed=0)
+    return table.select(pl.lit(str(arch)).alias("arch"), pl.all())
+
+
+def write_layers(archs, workers: int, out: Path, log) -> None:  # type: ignore[no-untyped-def]
+    """Compute :func:`layers_one` of every cell and write them, in sample order, to ``out``."""
+    import polars as pl
+
+    t0 = time.perf_counter()
+    table = pl.concat(list(_imap(layers_one, archs, workers, log, "layers")), how="vertical")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.write_parquet(out, compression="zstd", compression_level=19)
+    print(
+        f"wrote {out} ({os.path.getsize(out)} bytes, {table.height} rows for {len(archs)} "
+        f"cells, {table.width} columns) in {time.perf_counter() - t0:.0f}s",
+        file=log,
+    )
 
 
 def _imap(fn, items, workers: int, log, label: str, *, ordered: bool = True):  # type: ignore[no-untyped-def]
@@ -199,11 +244,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="reuse cached accuracies; recompute proxies only",
     )
+    ap.add_argument(
+        "--layers",
+        action="store_true",
+        help="write the per-layer primitives of the cells (no training, no CSV)",
+    )
+    ap.add_argument("--layers-out", type=Path, default=DEFAULT_LAYERS_OUT)
     args = ap.parse_args(argv)
 
     from zcfast.spaces import nb201
 
     archs = nb201.sample(args.n, seed=args.seed)
+    if args.layers:
+        write_layers(archs, args.workers, args.layers_out, sys.stderr)
+        return
     cache = args.cache or Path("/tmp") / (args.out.stem + ".train.jsonl")
     log = sys.stderr
     t_start = time.perf_counter()

@@ -97,3 +97,58 @@ def test_shipped_accuracy_is_what_the_script_trains(demo) -> None:
     # bit-identical on the PyTorch build that made the file; other builds may round differently,
     # so allow a handful of the 797 validation images to flip
     assert got == pytest.approx(row["val_accuracy"], abs=1.0)
+
+
+def test_demo_layers_table(demo) -> None:
+    layers = datasets.load_demo_layers()
+    table = zcfast.LayerTable.from_frame(layers)
+    assert table.archs == tuple(demo["arch"].to_list()), "the same cells, in the same order"
+    assert np.isfinite(table.values).all()
+    assert set(table.layer_counts()) <= set(range(1, 40))
+    shipped = resources.files("zcfast").joinpath("data", "nb201_digits_layers.parquet")
+    assert len(shipped.read_bytes()) < 1_000_000
+
+
+def test_shipped_layers_are_what_the_script_computes(demo) -> None:
+    import polars as pl
+
+    mod, torch = _script()
+    threads = torch.get_num_threads()
+    layers = datasets.load_demo_layers()
+    try:
+        for key in demo["arch"].head(2).to_list():
+            arch = tuple(int(v) for v in key.strip("()").split(","))
+            got = mod.layers_one(arch)
+            shipped = layers.filter(pl.col("arch") == key)
+            assert got.columns == shipped.columns and got.height == shipped.height
+            for col in got.columns:
+                if got[col].dtype.is_numeric():
+                    np.testing.assert_allclose(
+                        got[col].to_numpy(), shipped[col].to_numpy(), rtol=1e-4, atol=1e-6
+                    )
+                else:
+                    assert got[col].to_list() == shipped[col].to_list(), col
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(False)
+
+
+def test_layer_wise_demo_beats_the_flat_proxies(demo) -> None:
+    """Layer-wise evolution on 100 cells ranks the other 200 better than the best proxy."""
+    accuracy = datasets.accuracy_by_arch(demo)
+    table = zcfast.LayerTable.from_frame(datasets.load_demo_layers())
+    y = np.array([accuracy[a] for a in table.archs])
+    train = np.zeros(table.n_archs, dtype=bool)
+    train[np.random.default_rng(0).permutation(table.n_archs)[:100]] = True
+    result = zcfast.evolve_layerwise(table.select_archs(train), y[train], seed=0)
+    held_out = zcfast.spearman(result.best.evaluate(table.select_archs(~train)), y[~train])
+    X, _ = datasets.features_and_targets(demo)
+    singles = [abs(zcfast.spearman(X[c].to_numpy()[~train], y[~train])) for c in X.columns]
+    assert held_out > max(singles), (str(result.best), held_out, max(singles))
+
+
+def test_cli_layerwise_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["evolve", "--layerwise", "--demo", "--generations", "5", "--population", "300"]
+    assert main([*args, "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "_layers(" in out and "held-out: spearman" in out and "(200 archs)" in out

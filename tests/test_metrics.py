@@ -1,8 +1,11 @@
-"""zcfast.metrics behaviour: no side effects, layer primitives, score_archs, devices, import."""
+"""zcfast.metrics behaviour: no side effects, score_archs, devices, import.
+
+The per-layer table (layer_primitives and its many-architecture versions) is tested in
+test_layer_primitives.py.
+"""
 
 from __future__ import annotations
 
-import math
 import subprocess
 import sys
 
@@ -10,7 +13,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
 from torch import nn  # noqa: E402
 from zcfast import metrics  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
@@ -114,62 +116,6 @@ def test_other_dtype_or_device_works_on_a_copy(batch) -> None:
     assert s64["snip"] == pytest.approx(s32["snip"], rel=1e-4)
     assert s64["params"] == s32["params"]
     assert next(model.parameters()).dtype == torch.float32
-
-
-def test_layer_primitives_sum_to_the_proxies(batch) -> None:
-    x, y = batch
-    model = _net()
-    df = metrics.layer_primitives(model, x, y)
-    scores = metrics.compute(model, x, y)
-    assert list(df.columns) == list(metrics.LAYER_COLUMNS)
-    w = df.filter(pl.col("kind").is_in(["conv", "linear"]))
-    n_weight_layers = sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in model.modules())
-    assert w.height == n_weight_layers
-    assert df.filter(pl.col("kind") == "relu").height == sum(
-        isinstance(m, nn.ReLU) for m in model.modules()
-    )
-    assert df.filter(pl.col("kind") == "bn").height == sum(
-        isinstance(m, nn.BatchNorm2d) for m in model.modules()
-    )
-    close = {"rel": 1e-9, "abs": 1e-12}
-    assert w["grad_norm"].sum() == pytest.approx(scores["grad_norm"], **close)
-    assert w["wg_sum"].sum() == pytest.approx(scores["plain"], **close)
-    assert w["wg_abs_sum"].sum() == pytest.approx(scores["snip"], **close)
-    assert w["fisher"].sum() == pytest.approx(scores["fisher"], **close)
-    assert w["grasp"].sum() == pytest.approx(scores["grasp"], **close)
-    assert w["weight_norm"].sum() == pytest.approx(scores["l2_norm"], **close)
-    assert math.log(w["synflow"].sum()) == pytest.approx(scores["synflow"], **close)
-    assert int(df["n_params"].sum()) == round(scores["params"] * 1e6)
-    # FLOPs of conv/linear/BN/ReLU rows plus the pooling modules (not rows) give the total
-    assert 0 < int(df["flops"].sum()) <= round(scores["flops"] * 1e6)
-    # fan-in of a conv row is C_in·k·k
-    conv = model.cells[0].layers[0][1]
-    row = df.filter(pl.col("layer") == "cells.0.layers.0.1")
-    assert row["fan_in"].item() == conv.in_channels * 9 and row["kind"].item() == "conv"
-    relu = df.filter(pl.col("kind") == "relu")
-    assert relu["act_pos_frac"].is_between(0, 1).all()
-    assert (relu["calls"] == 1).all()
-    assert (relu["act_units"] > 0).all()
-    bn = df.filter(pl.col("kind") == "bn")
-    assert bn["bn_var_mean"].is_finite().all() and bn["zen_bn"].is_finite().all()
-
-
-def test_layer_primitives_columns_are_plain_buffers(batch) -> None:
-    x, y = batch
-    df = metrics.layer_primitives(_net(), x, y)
-    for col, kind in metrics.LAYER_COLUMNS.items():
-        s = df[col]
-        assert s.null_count() == 0, col
-        if kind == "float64":
-            assert s.dtype == pl.Float64
-        elif kind == "int64":
-            assert s.dtype == pl.Int64
-        else:
-            continue
-        arr = s.to_numpy(allow_copy=False)  # zero-copy, raises otherwise
-        assert arr.dtype == (np.float64 if kind == "float64" else np.int64)
-    arrow = df.to_arrow()
-    assert arrow.num_rows == df.height
 
 
 def test_score_archs_matrix(batch) -> None:

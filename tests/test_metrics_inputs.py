@@ -137,3 +137,29 @@ def test_bad_settings(small) -> None:
         metrics.score_archs("darts", [0], inputs=x, labels=y, num_classes=10, progress=False)
     with pytest.raises(InvalidValueError, match=r"^input_shape"):
         metrics.count_flops(model)
+
+
+def test_layer_primitives_bad_input(small) -> None:
+    model, x, y = small
+    with pytest.raises(InvalidValueError, match=r"^labels: .* \(needed by the layer table\)"):
+        metrics.layer_primitives(model, x, None)
+    with pytest.raises(
+        InvalidValueError, match=r"^model: expected at least one Conv, ConvTranspose or Linear"
+    ):
+        metrics.layer_primitives(nn.Sequential(nn.ReLU(), nn.Flatten()), x, y)
+    with pytest.raises(InvalidValueError, match=r"^labels: expected integers in \[0, 10\)"):
+        metrics.layer_primitives(model, x, torch.tensor([0, 1, 2, 12, 4, 5]))
+    with pytest.raises(ConfigError, match=r"^swap_samples"):
+        metrics.layer_primitives(model, x, y, swap_samples=0)
+    with pytest.raises(ArgumentTypeError, match=r"^dtype"):
+        metrics.layer_primitives(model, x, y, dtype=torch.int64)
+    # a model with only the other weight kinds is fine for the table
+    conv1d = nn.Sequential(nn.Flatten(2), nn.Conv1d(3, 10, 36), nn.Flatten())
+    assert metrics.layer_primitives(conv1d, x, y)["kind"].to_list() == ["conv1d"]
+
+
+def test_many_architecture_functions_reject_unknown_keywords(small) -> None:
+    _, x, y = small
+    for fn in (metrics.score_archs, metrics.layer_primitives_many, metrics.score_archs_and_layers):
+        with pytest.raises(ArgumentTypeError, match=r"^\w+: expected keyword arguments from"):
+            fn("nb201", [0], inputs=x, labels=y, num_classes=10, progress=False, proxy="nwot")

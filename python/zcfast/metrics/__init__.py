@@ -29,9 +29,25 @@ flops         forward FLOPs of one sample (millions, tensorwatch convention)
 NaN/±inf results are reported as :data:`SENTINEL` (−1e8), the reference's value; synflow of a
 network whose output does not depend on its weights is 0 (as in the reference).
 
+Per-layer primitives (:func:`layer_primitives`, the raw material of layer-wise proxy
+discovery): one row per weight layer (every Conv1d/2d/3d, ConvTranspose1d/2d/3d and Linear, in
+``named_modules()`` order, executed or not), columns :data:`LAYER_COLUMNS`: shape and cost
+(``fan_in``, ``fan_out``, ``kernel``, ``groups``, ``n_params``, ``flops``, ``depth``), statistics
+of W, G = ∂L/∂W and W⊙G, the per-layer terms of fisher, grasp and synflow, and activation
+statistics of the layer's own input X and output Z: on the data batch (moments, fraction
+positive, rank and log-determinant of the sign codes' kernel, SWAP patterns, ‖∂L/∂Z‖), on a
+Gaussian noise batch, and the relative change of Z when the data move by 0.01·noise
+(``sensitivity``).  A layer called several times reports the mean over its calls.  Every value
+is finite (NaN/±inf become :data:`SENTINEL`).  The conv2d/linear rows sum to the proxies:
+Σ grad_norm = grad_norm, Σ wg_abs_sum = snip, Σ wg_sum = plain, Σ weight_norm = l2_norm,
+Σ fisher = fisher, Σ grasp = grasp, ln Σ synflow = synflow.  :func:`layer_primitives_many`
+stacks the tables of many architectures of a search space (an ``arch`` column first, ``error``
+last), and :func:`score_archs_and_layers` returns :func:`score_archs`' proxy matrix and that
+long table from one pass per architecture.
+
 Public API: :func:`compute`, :func:`layer_primitives`, :func:`score_archs`,
-:func:`count_params`, :func:`count_flops`, :data:`PROXIES`, :data:`SENTINEL`,
-:data:`LAYER_COLUMNS`.
+:func:`layer_primitives_many`, :func:`score_archs_and_layers`, :func:`count_params`,
+:func:`count_flops`, :data:`PROXIES`, :data:`SENTINEL`, :data:`LAYER_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -47,7 +63,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
 
 from zcfast.metrics._api import LAYER_COLUMNS, compute, layer_primitives
 from zcfast.metrics._common import PROXIES, SENTINEL
-from zcfast.metrics._score import score_archs
+from zcfast.metrics._score import layer_primitives_many, score_archs, score_archs_and_layers
 from zcfast.metrics._static import count_flops, count_params
 
 __all__ = [
@@ -58,5 +74,7 @@ __all__ = [
     "count_flops",
     "count_params",
     "layer_primitives",
+    "layer_primitives_many",
     "score_archs",
+    "score_archs_and_layers",
 ]

@@ -11,7 +11,6 @@ from torch import nn
 from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
 from zcfast.metrics._common import (
     LABEL_PROXIES,
-    PROXIES,
     LossFn,
     check_inputs,
     check_label_range,
@@ -26,35 +25,11 @@ from zcfast.metrics._common import (
     tf32_setting,
 )
 from zcfast.metrics._engine import Options, loss_or_default, run
+from zcfast.metrics._layers import LAYER_COLUMNS
 from zcfast.metrics._reference import compute_separately
 
 if TYPE_CHECKING:
     import polars as pl
-
-#: ``layer_primitives`` columns and their dtypes.
-LAYER_COLUMNS: dict[str, str] = {
-    "layer": "str",
-    "kind": "str",
-    "order": "int64",
-    "calls": "int64",
-    "fan_in": "int64",
-    "fan_out": "int64",
-    "n_params": "int64",
-    "flops": "int64",
-    "weight_norm": "float64",
-    "grad_norm": "float64",
-    "wg_sum": "float64",
-    "wg_abs_sum": "float64",
-    "fisher": "float64",
-    "grasp": "float64",
-    "synflow": "float64",
-    "act_units": "int64",
-    "act_pos_frac": "float64",
-    "nwot_logdet": "float64",
-    "swap_patterns": "int64",
-    "bn_var_mean": "float64",
-    "zen_bn": "float64",
-}
 
 
 def _same_device(a: torch.device, b: torch.device) -> bool:
@@ -82,8 +57,9 @@ class _Prepared:
         swap_samples: int,
         swap_mu: float | None,
         swap_sigma: float | None,
+        want_layers: bool = False,
     ) -> None:
-        self.model = check_model(model)
+        self.model = check_model(model, any_weight_layer=want_layers)
         m_dev, m_dtype = model_device_dtype(self.model)
         if m_dev.type == "meta":
             raise InvalidValueError("model: expected real parameters, found a model on 'meta'")
@@ -114,8 +90,8 @@ class _Prepared:
         self.y: torch.Tensor | None = None
         if labels is not None:
             self.y = check_labels(labels, n, self.device, integer=loss_fn is None)
-        elif set(names) & LABEL_PROXIES:
-            wanted = ", ".join(sorted(set(names) & LABEL_PROXIES))
+        elif want_layers or set(names) & LABEL_PROXIES:
+            wanted = ", ".join(sorted(set(names) & LABEL_PROXIES)) or "the layer table"
             raise InvalidValueError(
                 f"labels: expected one class index per input (needed by {wanted}), found None"
             )
@@ -206,7 +182,7 @@ def compute(
     >>> x, y = torch.randn(16, 3, 32, 32), torch.randint(0, 10, (16,))
     >>> scores = compute(net, x, y, ["synflow", "nwot", "params"])
     >>> round(scores["params"], 6)
-    0.587386
+    0.802426
     """
     names = normalize_proxies(proxies)
     prep = _Prepared(
@@ -235,6 +211,82 @@ def compute(
             return compute_separately(work, prep.x, prep.y, names, prep.opts)
 
 
+def compute_and_layers(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    proxies: str | Iterable[str] | None = None,
+    *,
+    loss_fn: LossFn | None = None,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    seed: int = 0,
+    swap_samples: int = 16,
+    swap_mu: float | None = None,
+    swap_sigma: float | None = None,
+    tf32: bool | None = None,
+) -> tuple[dict[str, float], pl.DataFrame]:
+    """:func:`compute`'s proxies and :func:`layer_primitives`' table from one evaluation.
+
+    Pass A computes everything the table needs and most proxies at once, so both together
+    cost little more than the table.  ``proxies=()`` asks for the table alone.
+
+    Parameters
+    ----------
+    model, inputs, labels, proxies, loss_fn, device, dtype, seed, swap_samples, swap_mu, \
+swap_sigma, tf32:
+        As in :func:`compute` (``labels`` are required).
+
+    Example
+    -------
+    >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
+    >>> scores, table = compute_and_layers(net, torch.randn(4, 3, 2, 2), torch.tensor([0, 1, 2, 0]),
+    ...                                    ["grad_norm"])
+    >>> bool(abs(table["grad_norm"].sum() - scores["grad_norm"]) < 1e-6)
+    True
+    """
+    names = _proxy_names(proxies)
+    prep = _Prepared(
+        model,
+        inputs,
+        labels,
+        names,
+        loss_fn=loss_fn,
+        device=device,
+        dtype=dtype,
+        seed=seed,
+        swap_samples=swap_samples,
+        swap_mu=swap_mu,
+        swap_sigma=swap_sigma,
+        want_layers=True,
+    )
+    with tf32_setting(tf32):
+        work = prep.work_model()
+        with preserved(work):
+            res = run(work, prep.x, prep.y, names, prep.opts, want_layers=True)
+    assert res.layers is not None
+    return res.scalars, layer_frame(res.layers)
+
+
+def _proxy_names(proxies: str | Iterable[str] | None) -> list[str]:
+    """:func:`normalize_proxies`, except that an empty collection means none (table only)."""
+    if proxies is not None and not isinstance(proxies, str):
+        proxies = list(proxies)
+        if not proxies:
+            return []
+    return normalize_proxies(proxies)
+
+
+def layer_frame(columns: dict[str, Any]) -> pl.DataFrame:
+    """The polars table of :data:`LAYER_COLUMNS` from the engine's columns."""
+    import polars as pl
+
+    dtypes = {"str": pl.String, "int64": pl.Int64, "float64": pl.Float64}
+    return pl.DataFrame(
+        [pl.Series(col, columns[col], dtype=dtypes[kind]) for col, kind in LAYER_COLUMNS.items()]
+    )
+
+
 def layer_primitives(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -247,69 +299,108 @@ def layer_primitives(
     swap_samples: int = 16,
     tf32: bool | None = None,
 ) -> pl.DataFrame:
-    """Per-layer quantities that the proxies are sums of, one row per layer.
+    """Per-layer primitives: one row per weight layer, the raw material of layer-wise proxies.
 
-    Rows: every ``Conv2d``/``Linear`` (``kind`` ``"conv"``/``"linear"``), every ReLU-like
-    module (``"relu"``) and every BatchNorm (``"bn"``), in ``model.named_modules()`` order.
-    Columns (:data:`LAYER_COLUMNS`; numeric columns are plain float64/int64 without nulls,
-    NaN/0 where a quantity does not apply to the row's kind):
+    Rows: every ``Conv1d/2d/3d`` (grouped and depthwise included), ``ConvTranspose1d/2d/3d`` and
+    ``Linear`` module, in ``model.named_modules()`` order, executed or not (a layer the forward
+    does not reach has ``calls`` 0 and zero gradient and activation statistics; a weight used
+    without calling its module, like ``MultiheadAttention.out_proj``, keeps its gradient
+    columns but has ``calls`` 0 and no activation statistics).  Activation
+    statistics belong to the layer whose input ``X`` (the tensor entering it; in NB201's
+    ReLU→Conv→BN the ReLU's output, so ``X > 0`` is the ReLU's activation pattern) and output
+    ``Z`` they describe.  A layer called several times reports the **mean over its calls** of
+    each per-call statistic (``in_units``/``in_patterns`` rounded); ``flops`` is the sum.
 
-    ``layer`` module name; ``kind``; ``order`` position in ``named_modules()``; ``calls``
-    times executed in the forward; ``fan_in`` (weight elements per output channel);
-    ``fan_out`` (output channels / BN features); ``n_params`` (the module's own parameters);
-    ``flops`` per sample; ``weight_norm`` ‖W‖; ``grad_norm`` ‖∂L/∂W‖; ``wg_sum`` Σ W⊙∂L/∂W;
-    ``wg_abs_sum`` Σ|W⊙∂L/∂W|; ``fisher`` (fan-in × Σ over channels of the per-channel term);
-    ``grasp`` −Σ W⊙Hg; ``synflow`` Σ|W⊙∂R/∂W| (float64, not logged); ``act_units`` units per
-    sample at a ReLU input; ``act_pos_frac`` fraction of positive ReLU inputs;
-    ``nwot_logdet`` log|det K| of that ReLU alone; ``swap_patterns`` distinct sign patterns of
-    that ReLU's output over the SWAP samples; ``bn_var_mean`` mean batch variance of the BN
-    input; ``zen_bn`` zen's ``ln √mean(running_var)`` term of that BN.
+    Passes: the gradient, fisher, grasp and every data-batch column come from one instrumented
+    forward/backward (cross-entropy unless ``loss_fn``, BatchNorm in train mode); synflow from its
+    own float64 pass; the noise columns from two no-grad train-mode forwards of a standard
+    Gaussian batch ``ε`` of the inputs' shape (private generator seeded ``seed``) and of
+    ``x + 0.01·ε``.  The model is left exactly as it was (as in :func:`compute`).
 
-    Sums over rows give the proxies: grad_norm, plain (``wg_sum``), snip (``wg_abs_sum``),
-    fisher, grasp, l2_norm (``weight_norm``), ``ln Σ synflow`` = synflow, and zen's BN term is
-    ``Σ zen_bn``.  Model state is preserved as in :func:`compute`.
+    **Every numeric value is finite**: a NaN/±inf that still arises is :data:`SENTINEL` (−1e8).
+
+    Columns (:data:`LAYER_COLUMNS`; W = weight, G = ∂L/∂W; str, then int64, then float64):
+
+    ======================  ====================================================================
+    layer, kind             module name; ``conv1d conv2d conv3d conv_transpose1d
+                            conv_transpose2d conv_transpose3d linear``
+    index                   position among the weight layers (0-based)
+    calls                   times executed in the data forward
+    fan_in, fan_out         ``W.numel() / fan_out`` (C_in/groups·kernel; in_features); output
+                            channels (out_features)
+    kernel, groups          product of kernel sizes (1 for Linear); groups (1 for Linear)
+    n_params                the module's own parameters (weight and bias)
+    flops                   per-sample forward FLOPs, :func:`count_flops`' convention
+                            (transposed and 1-D/3-D convolutions: ``_static.weight_layer_flops``)
+    in_units                elements of one sample of X (bounds in_patterns; added so that it
+                            can be normalised)
+    in_patterns             distinct per-unit sign patterns of X over the first
+                            ``swap_samples`` samples (SWAP's count for this layer's input, read
+                            off the data forward: with a batch larger than ``swap_samples``,
+                            BatchNorm normalises with the whole batch, unlike the swap proxy's
+                            own forward of the first samples)
+    depth                   ``index / max(n_layers − 1, 1)``, in [0, 1]
+    weight_norm, _mean,     ‖W‖, mean, population std, mean |W|
+    _std, _abs_mean
+    grad_norm, _mean, ...   the same four of G
+    wg_sum, wg_abs_sum      ΣW⊙G, Σ|W⊙G|
+    wg_cos                  cosine of W and G (0 when a norm is 0)
+    fisher                  fan_in · Σ_channels ½·mean_batch(Σ_spatial Z⊙∂L/∂Z)²
+    grasp                   −Σ W⊙(Hg), g = G of the Conv2d/Linear weights (the scalar's g)
+    synflow                 Σ|W⊙∂R/∂W| (float64, not logged; see :func:`compute`)
+    in_mean, in_std         mean, population std of X
+    in_pos_frac             fraction of X > 0
+    in_rank                 rank of the ±1 sign-code matrix of X (B×D) ÷ B, via its B×B kernel
+    in_logdet               log|det K|, K this layer's Hamming-agreement kernel of X's codes
+                            (nwot for one layer); singular K: Σ log max(λ, 1e-12·max(λ_max, 1))
+                            over K's eigenvalues, finite instead of −inf
+    out_mean, out_std       mean, population std of Z
+    out_grad_norm,          ‖∂L/∂Z‖, mean |∂L/∂Z|
+    out_grad_abs_mean
+    noise_in_pos_frac       fraction of X > 0 for the noise batch ε
+    noise_out_std           population std of Z for the noise batch
+    sensitivity             ‖Z(x + 0.01ε) − Z(x)‖₁ / ‖Z(x)‖₁ (0 when ‖Z(x)‖₁ is 0), as in zen
+                            and EZNAS
+    ======================  ====================================================================
+
+    Sums over the rows of kind ``conv2d``/``linear`` reproduce :func:`compute` (whose proxies
+    keep the reference's Conv2d/Linear set): ``Σ grad_norm`` = grad_norm, ``Σ wg_abs_sum`` =
+    snip, ``Σ wg_sum`` = plain, ``Σ weight_norm`` = l2_norm, ``Σ fisher`` = fisher,
+    ``Σ grasp`` = grasp and ``ln Σ synflow`` = synflow (when the sum is > 0).
 
     Parameters
     ----------
-    model, inputs, labels, loss_fn, device, dtype, seed, swap_samples, tf32:
+    model:
+        A ``torch.nn.Module`` returning logits ``(N, num_classes)``, with at least one weight
+        layer of the kinds above.
+    inputs, labels:
+        One batch and its class indices (required: the gradients need the loss).
+    loss_fn, device, dtype, tf32:
         As in :func:`compute`.
+    seed:
+        Seed of the noise batch ``ε`` (a private generator; global RNGs untouched).
+    swap_samples:
+        Samples that ``in_patterns`` looks at (the first ones).
 
     Example
     -------
     >>> from zcfast.spaces import nb201
     >>> net = nb201.build("(2, 2, 0, 4, 2, 0)")
     >>> df = layer_primitives(net, torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)))
-    >>> df.filter(df["kind"] == "conv")["grad_norm"].to_numpy().dtype
-    dtype('float64')
+    >>> df.columns[:4], df["kind"].unique().sort().to_list()
+    (['layer', 'kind', 'index', 'calls'], ['conv2d', 'linear'])
+    >>> bool(df.select(df.columns[2:]).to_numpy().astype(float).max() < float("inf"))
+    True
     """
-    import numpy as np
-    import polars as pl
-
-    prep = _Prepared(
+    return compute_and_layers(
         model,
         inputs,
         labels,
-        list(PROXIES),
+        (),
         loss_fn=loss_fn,
         device=device,
         dtype=dtype,
         seed=seed,
         swap_samples=swap_samples,
-        swap_mu=None,
-        swap_sigma=None,
-    )
-    with tf32_setting(tf32):
-        work = prep.work_model()
-        with preserved(work):
-            res = run(work, prep.x, prep.y, list(PROXIES), prep.opts, want_layers=True)
-    assert res.layers is not None
-    data: dict[str, Any] = {}
-    for col, kind in LAYER_COLUMNS.items():
-        values = res.layers[col]
-        if kind == "str":
-            data[col] = pl.Series(col, values, dtype=pl.String)
-        elif kind == "int64":
-            data[col] = pl.Series(col, np.asarray(values, dtype=np.int64))
-        else:
-            data[col] = pl.Series(col, np.asarray(values, dtype=np.float64))
-    return pl.DataFrame(data)
+        tf32=tf32,
+    )[1]

@@ -32,7 +32,20 @@ LABEL_PROXIES = frozenset({"grad_norm", "snip", "plain", "fisher", "grasp", "epe
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
+#: The weight layers of the scalar proxies (the reference's set).
 WEIGHT_LAYERS = (nn.Conv2d, nn.Linear)
+
+#: The weight layers of ``layer_primitives`` and their ``kind``; transposed convolutions are not
+#: subclasses of the plain ones, and a subclass (e.g. a custom Conv2d) gets its base's kind.
+LAYER_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
+    (nn.Conv1d, "conv1d"),
+    (nn.Conv2d, "conv2d"),
+    (nn.Conv3d, "conv3d"),
+    (nn.ConvTranspose1d, "conv_transpose1d"),
+    (nn.ConvTranspose2d, "conv_transpose2d"),
+    (nn.ConvTranspose3d, "conv_transpose3d"),
+    (nn.Linear, "linear"),
+)
 
 
 def finite_or_sentinel(value: float) -> float:
@@ -59,13 +72,20 @@ def normalize_proxies(proxies: str | Iterable[str] | None) -> list[str]:
     return [p for p in PROXIES if p in wanted]
 
 
-def check_model(model: Any) -> nn.Module:
+def check_model(model: Any, *, any_weight_layer: bool = False) -> nn.Module:
+    """``model`` if it is a module with a Conv2d/Linear layer (any :data:`LAYER_KINDS` layer
+    when ``any_weight_layer``)."""
     if not isinstance(model, nn.Module):
         raise ArgumentTypeError(f"model: expected a torch.nn.Module, found {type(model).__name__}")
-    if not any(isinstance(m, WEIGHT_LAYERS) for m in model.modules()):
+    if any_weight_layer:
+        found = any(layer_kind(m) is not None for m in model.modules())
+        wanted = "Conv, ConvTranspose or Linear"
+    else:
+        found = any(isinstance(m, WEIGHT_LAYERS) for m in model.modules())
+        wanted = "Conv2d or Linear"
+    if not found:
         raise InvalidValueError(
-            f"model: expected at least one Conv2d or Linear layer, found none in "
-            f"{type(model).__name__}"
+            f"model: expected at least one {wanted} layer, found none in {type(model).__name__}"
         )
     return model
 
@@ -185,6 +205,20 @@ def check_logits(logits: Any, n: int) -> torch.Tensor:
 def weight_layers(model: nn.Module) -> list[tuple[str, nn.Conv2d | nn.Linear]]:
     """``(name, module)`` of every Conv2d/Linear module, in ``model.modules()`` order."""
     return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def layer_kind(module: nn.Module) -> str | None:
+    """The :data:`LAYER_KINDS` kind of ``module``, ``None`` when it is no weight layer."""
+    for cls, kind in LAYER_KINDS:
+        if isinstance(module, cls):
+            return kind
+    return None
+
+
+def table_layers(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
+    """``(name, module, kind)`` of every :data:`LAYER_KINDS` layer, in ``named_modules()`` order."""
+    found = [(n, m, layer_kind(m)) for n, m in model.named_modules()]
+    return [(n, m, k) for n, m, k in found if k is not None]
 
 
 @dataclass

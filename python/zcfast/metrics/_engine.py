@@ -4,7 +4,7 @@ Pass A (one forward, on the caller's model in train mode, state restored afterwa
 
 * forward hooks on ReLUs reduce the binary codes of their inputs straight into the nwot kernel
   ``K`` (one ``B×B`` matmul per ReLU, nothing stored);
-* forward hooks on Conv2d/Linear register tensor hooks on their outputs that reduce
+* forward hooks on the weight layers register tensor hooks on their outputs that reduce
   ``act ⊙ ∂L/∂act`` to fisher's per-channel term during the loss backward;
 * ``g = ∂L/∂W`` by ``autograd.grad`` (never touching ``.grad``), with ``create_graph`` when grasp
   is wanted, so that ``H g`` is one more backward of ``Σ stop_grad(g)·g`` (grasp's two forwards
@@ -13,10 +13,15 @@ Pass A (one forward, on the caller's model in train mode, state restored afterwa
   graph;
 * per-sample FLOPs are read off the same forward.
 
-Separate passes, only when their proxies are requested: synflow (deep copy, float64, ``|θ|``,
-BatchNorm bypassed, one all-ones sample), zen (deep copy with Gaussian init, two no-grad
-forwards on Gaussian inputs) and swap (a no-grad forward of the first ``swap_samples`` samples;
+Separate passes, only when their proxies are requested: synflow (float64, ``|θ|``, BatchNorm
+bypassed, one all-ones sample, functional), zen (Gaussian init, two no-grad forwards on
+Gaussian inputs, functional) and swap (a no-grad forward of the first ``swap_samples`` samples;
 shared with pass A when the batch is not larger than that).
+
+Layer mode (``want_layers``, :mod:`zcfast.metrics._layers`): the weights of every
+``LAYER_KINDS`` layer get gradients (the scalar proxies still sum only the Conv2d/Linear ones),
+the same pass-A hooks feed a :class:`LayerRecorder`, and two no-grad forwards (noise, data plus
+noise) run before pass A.
 """
 
 from __future__ import annotations
@@ -33,22 +38,36 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from zcfast.metrics._codes import count_distinct, hamming_kernel, pack_patterns, sign_gram
 from zcfast.metrics._common import (
     LABEL_PROXIES,
     PROXIES,
+    WEIGHT_LAYERS,
     LossFn,
     check_label_range,
     check_logits,
     finite_or_sentinel,
     make_generator,
     split_first,
+    table_layers,
     weight_layers,
 )
+from zcfast.metrics._layers import LayerRecorder, fan_in, layer_table, weight_columns, weight_of
 from zcfast.metrics._static import flops_hook
 
 PASS_A = frozenset({"grad_norm", "snip", "plain", "fisher", "grasp", "jacov", "epe_nas", "nwot"})
 WEIGHT_GRAD = frozenset({"grad_norm", "snip", "plain", "fisher", "grasp"})
 JACOBIAN = frozenset({"jacov", "epe_nas"})
+#: What the layer table needs computed, whichever scalar proxies are asked for.
+LAYER_NEEDS = frozenset({*WEIGHT_GRAD, "synflow"})
+#: Scalar proxy → the :func:`weight_columns` column it is the Conv2d/Linear sum of.
+SUMMED = {
+    "grad_norm": "grad_norm",
+    "plain": "wg_sum",
+    "snip": "wg_abs_sum",
+    "fisher": "fisher",
+    "grasp": "grasp",
+}
 
 
 @dataclass
@@ -65,10 +84,10 @@ class Options:
 
 @dataclass
 class Result:
-    """Scalars (proxy → value) and, when asked for, per-layer records."""
+    """Scalars (proxy → value) and, when asked for, the layer table's columns."""
 
     scalars: dict[str, float] = field(default_factory=dict)
-    layers: dict[str, list[Any]] | None = None
+    layers: dict[str, Any] | None = None
 
 
 _RELU_TYPES = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.RReLU)
@@ -133,29 +152,7 @@ def epe_score(jac: np.ndarray, labels: np.ndarray, n_classes: int) -> float:
 
 
 # ----------------------------------------------------------------------------------------------
-# SWAP: bit-packed per-neuron sign patterns
-
-
-def pack_patterns(active: torch.Tensor) -> torch.Tensor:
-    """``(n, D)`` booleans → one code row per neuron: ``(D,)`` int64 or ``(D, words)``."""
-    n = active.shape[0]
-    words = []
-    for start in range(0, n, 52):
-        chunk = active[start : start + 52]
-        w = torch.pow(
-            torch.tensor(2.0, dtype=torch.float64, device=active.device),
-            torch.arange(chunk.shape[0], device=active.device, dtype=torch.float64),
-        )
-        words.append((w @ chunk.to(torch.float64)).to(torch.int64))
-    return words[0] if len(words) == 1 else torch.stack(words, dim=1)
-
-
-def count_distinct(codes: torch.Tensor) -> int:
-    if codes.numel() == 0:
-        return 0
-    if codes.dim() == 1:
-        return int(torch.unique(codes).numel())
-    return int(torch.unique(codes, dim=0).shape[0])
+# SWAP
 
 
 def swap_regular_factor(n_params: int, mu: float | None, sigma: float | None) -> float:
@@ -166,104 +163,84 @@ def swap_regular_factor(n_params: int, mu: float | None, sigma: float | None) ->
 
 
 # ----------------------------------------------------------------------------------------------
+# Pass A
 
 
 class _PassA:
-    """Hooks and reductions of the shared forward/backward."""
+    """Hooks of the shared forward/backward and what they reduce."""
 
     def __init__(
         self,
-        model: nn.Module,
         need: set[str],
-        want_layers: bool,
+        grad_layers: Sequence[nn.Module],
         swap_n: int,
         share_swap: bool,
         count_flops: bool,
+        recorder: LayerRecorder | None,
     ) -> None:
-        self.model = model
         self.need = need
-        self.want_layers = want_layers
+        self.grad_layers = set(grad_layers)
         self.swap_n = swap_n
         self.share_swap = share_swap
         self.count_flops = count_flops
-        self.fisher_on = False
+        self.recorder = recorder
+        # tensor hooks on outputs also fire in the Jacobian and grasp backwards: only the loss
+        # backward is wanted
+        self.loss_backward = False
         self.fisher: dict[nn.Module, torch.Tensor] = {}
-        self.calls: dict[nn.Module, int] = {}
         self.K: torch.Tensor | None = None
-        self.relu_stats: dict[nn.Module, list[Any]] = {}
-        self.bn_var: dict[nn.Module, torch.Tensor] = {}
         self.swap_codes: list[torch.Tensor] = []
-        self.swap_layer: dict[nn.Module, int] = {}
         self.flops: dict[nn.Module, int] = {}
         self.handles: list[Any] = []
 
-    # hooks -----------------------------------------------------------------------------------
     def _weight_hook(self, mod: nn.Module, inputs: Any, output: Any) -> None:
-        self.calls[mod] = self.calls.get(mod, 0) + 1
-        if "fisher" not in self.need or not isinstance(output, torch.Tensor):
-            return
-        if not output.requires_grad:
+        if self.recorder is not None:
+            self.recorder.on_forward(mod, split_first(inputs), output)
+        wants_grad = "fisher" in self.need or self.recorder is not None
+        if not wants_grad or not isinstance(output, torch.Tensor) or not output.requires_grad:
             return
         act = output.detach()
 
         def tensor_hook(grad: torch.Tensor) -> None:
-            if not self.fisher_on:
+            if not self.loss_backward:
                 return
-            prod = act * grad.detach()
-            g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
-            del_k = g_nk.pow(2).mean(0).mul(0.5)
-            prev = self.fisher.get(mod)
-            self.fisher[mod] = del_k if prev is None else prev + del_k
+            if "fisher" in self.need:
+                self._add_fisher(mod, act, grad.detach())
+            if self.recorder is not None:
+                self.recorder.on_output_grad(mod, grad)
 
         output.register_hook(tensor_hook)
 
+    def _add_fisher(self, mod: nn.Module, act: torch.Tensor, grad: torch.Tensor) -> None:
+        prod = act * grad
+        g_nk = prod.sum(dim=tuple(range(2, prod.dim()))) if prod.dim() > 2 else prod
+        del_k = g_nk.pow(2).mean(0).mul(0.5)
+        prev = self.fisher.get(mod)
+        self.fisher[mod] = del_k if prev is None else prev + del_k
+
     def _relu_hook(self, mod: nn.Module, inputs: Any, output: Any) -> None:
-        self.calls[mod] = self.calls.get(mod, 0) + 1
         inp = split_first(inputs)
         if not isinstance(inp, torch.Tensor):
             return
-        if "nwot" in self.need or self.want_layers:
+        if "nwot" in self.need:
             codes = inp.detach().flatten(1) > 0
-            d = codes.shape[1]
-            mm = torch.float64 if d >= 2**24 or inp.dtype == torch.float64 else torch.float32
-            s = codes.to(mm).mul_(2).sub_(1)
-            k = (s @ s.T).to(torch.float64).add_(d).mul_(0.5)
+            k = hamming_kernel(sign_gram(codes), codes.shape[1])
             self.K = k if self.K is None else self.K + k
-            if self.want_layers:
-                st = self.relu_stats.setdefault(mod, [0.0, 0, None])
-                st[0] += float(codes.sum()) / codes.numel() if codes.numel() else 0.0
-                st[1] = d
-                kk = k if st[2] is None else st[2] + k
-                st[2] = kk
         if self.share_swap:
-            self._swap_collect(mod, inputs, output)
+            self._swap_collect(mod, inp, output)
 
-    def _swap_collect(self, mod: nn.Module, inputs: Any, output: Any) -> None:
-        inp = split_first(inputs)
-        if not isinstance(mod, nn.ReLU) or not isinstance(inp, torch.Tensor) or inp.dim() != 4:
+    def _swap_collect(self, mod: nn.Module, inp: torch.Tensor, output: Any) -> None:
+        if not isinstance(mod, nn.ReLU) or inp.dim() != 4:
             return
-        out = output.detach()[: self.swap_n].flatten(1) > 0
-        codes = pack_patterns(out)
-        self.swap_codes.append(codes)
-        if self.want_layers:
-            self.swap_layer[mod] = count_distinct(codes)
+        self.swap_codes.append(pack_patterns(output.detach()[: self.swap_n].flatten(1) > 0))
 
-    def _bn_hook(self, mod: nn.Module, inputs: Any, output: Any) -> None:
-        self.calls[mod] = self.calls.get(mod, 0) + 1
-        inp = split_first(inputs)
-        if isinstance(inp, torch.Tensor) and inp.dim() >= 2 and inp.shape[0] > 1:
-            dims = [0, *range(2, inp.dim())]
-            v = inp.detach().var(dim=dims, unbiased=False).mean()
-            self.bn_var[mod] = v
-
-    def install(self) -> None:
-        for m in self.model.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
+    def install(self, model: nn.Module) -> None:
+        relus = "nwot" in self.need or self.share_swap
+        for m in model.modules():
+            if m in self.grad_layers:
                 self.handles.append(m.register_forward_hook(self._weight_hook))
-            elif is_relu_like(m):
+            elif relus and is_relu_like(m):
                 self.handles.append(m.register_forward_hook(self._relu_hook))
-            elif isinstance(m, _BatchNorm) and self.want_layers:
-                self.handles.append(m.register_forward_hook(self._bn_hook))
             if self.count_flops:
                 self.handles.append(m.register_forward_hook(flops_hook(self.flops)))
 
@@ -273,229 +250,244 @@ class _PassA:
         self.handles = []
 
 
-def run(
+@dataclass
+class _PassAOutput:
+    """What pass A leaves for the reductions."""
+
+    hooks: _PassA
+    n_classes: int
+    grads: list[torch.Tensor | None]
+    hgs: list[torch.Tensor | None]
+    jac: np.ndarray | None
+
+
+def _pass_a(
     model: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor | None,
-    proxies: list[str],
     opts: Options,
-    *,
-    want_layers: bool = False,
-) -> Result:
-    """Compute ``proxies`` on ``model`` (already on the right device/dtype, state guarded)."""
-    need = set(PROXIES) if want_layers else set(proxies)
+    hooks: _PassA,
+    weights: list[torch.Tensor],
+    is_reference: list[bool],
+) -> _PassAOutput:
+    """One forward, the loss backward (``g``), the Jacobian and grasp's ``H g`` backwards.
+
+    grasp's ``g`` is that of the reference's weights (``is_reference``), so its scalar does
+    not depend on which other weights get gradients; ``H g`` is taken for all ``weights``.
+    """
+    need = hooks.need
     n = int(x.shape[0])
-    layers = weight_layers(model)
-    weights = [m.weight for _, m in layers]
-    res = Result()
-    swap_n = max(1, min(int(opts.swap_samples), n))
-    run_a = bool(need & PASS_A) or want_layers
-    share_swap = "swap" in need and run_a and n <= swap_n
-    need_flops = "flops" in need
-
-    # zen and synflow first: they read the model's buffers, and pass A updates BN statistics
-    # ---------------- synflow ----------------
-    syn_layers: list[float] = []
-    if "synflow" in need:
-        syn_layers = _synflow_pass(model, x)
-        s = float(np.sum(syn_layers)) if syn_layers else 0.0
-        if s == 0.0:
-            res.scalars["synflow"] = 0.0
-        elif not math.isfinite(s):
-            res.scalars["synflow"] = math.nan
-        else:
-            res.scalars["synflow"] = math.log(s) if s > 0 else -math.log(-s)
-
-    # ---------------- zen ----------------
-    zen_bn: dict[str, float] = {}
-    if "zen" in need:
-        res.scalars["zen"], zen_bn = _zen_pass(model, x, opts.seed)
-
-    # ---------------- pass A ----------------
-    per: dict[str, list[Any]] = {}
-    grads: list[torch.Tensor | None] = [None] * len(layers)
-    hgs: list[torch.Tensor | None] = [None] * len(layers)
-    A: _PassA | None = None
+    model.train()
+    for w in weights:
+        w.requires_grad_(True)
+    need_jac = bool(need & JACOBIAN)
+    need_grasp = "grasp" in need
+    xin = x.detach().clone().requires_grad_(need_jac)
+    hooks.install(model)
+    try:
+        logits = check_logits(model(xin), n)
+    finally:
+        hooks.remove()
+    n_classes = int(logits.shape[1])
+    if y is not None and opts.integer_labels:
+        check_label_range(y, n_classes)
+    grads: list[torch.Tensor | None] = [None] * len(weights)
+    hgs: list[torch.Tensor | None] = [None] * len(weights)
     jac: np.ndarray | None = None
-    flops_total: int | None = None
-    if run_a:
-        A = _PassA(model, need, want_layers, swap_n, share_swap, need_flops)
-        model.train()
-        for w in weights:
-            w.requires_grad_(True)
-        need_w = bool(need & WEIGHT_GRAD)
-        need_jac = bool(need & JACOBIAN)
-        need_grasp = "grasp" in need
-        xin = x.detach().clone().requires_grad_(need_jac)
-        A.install()
+    if need & WEIGHT_GRAD:
+        assert y is not None
+        loss = opts.loss_fn(logits, y)
+        hooks.loss_backward = True
         try:
-            A.fisher_on = False
-            logits = check_logits(model(xin), n)
-        finally:
-            A.remove()
-        n_cls = int(logits.shape[1])
-        if need_flops:
-            flops_total = int(sum(A.flops.values()))
-        if y is not None and opts.integer_labels:
-            check_label_range(y, int(logits.shape[1]))
-        if need_w:
-            assert y is not None
-            loss = opts.loss_fn(logits, y)
-            A.fisher_on = True
-            try:
-                g = torch.autograd.grad(
+            grads = list(
+                torch.autograd.grad(
                     loss,
                     weights,
                     create_graph=need_grasp,
                     retain_graph=need_grasp or need_jac,
                     allow_unused=True,
                 )
-            finally:
-                A.fisher_on = False
-            grads = list(g)
-        if need_jac:
-            (jt,) = torch.autograd.grad(logits.sum(), xin, retain_graph=need_grasp)
-            jac = jt.detach().flatten(1).to("cpu", torch.float64).numpy()
-        if need_grasp:
-            z: torch.Tensor | None = None
-            for gi in grads:
-                if gi is not None and gi.requires_grad:
-                    term = (gi.detach() * gi).sum()
-                    z = term if z is None else z + term
-            if z is not None:
-                hgs = list(torch.autograd.grad(z, weights, allow_unused=True))
-        del logits, xin
+            )
+        finally:
+            hooks.loss_backward = False
+    if need_jac:
+        (jt,) = torch.autograd.grad(logits.sum(), xin, retain_graph=need_grasp)
+        jac = jt.detach().flatten(1).to("cpu", torch.float64).numpy()
+    if need_grasp:
+        hgs = _hessian_gradient(grads, weights, is_reference)
+    return _PassAOutput(hooks, n_classes, grads, hgs, jac)
 
-        # per-layer weight quantities (stacked: one transfer at the end)
-        zero = torch.zeros((), dtype=torch.float64, device=x.device)
-        cols: dict[str, list[torch.Tensor]] = {
-            k: [] for k in ("weight_norm", "grad_norm", "wg_sum", "wg_abs_sum", "fisher", "grasp")
-        }
-        with torch.no_grad():
-            for (_, m), w, gi, hi in zip(layers, weights, grads, hgs):
-                wd = w.detach()
-                cols["weight_norm"].append(wd.norm().to(torch.float64))
-                if gi is not None:
-                    gd = gi.detach()
-                    wg = wd * gd
-                    cols["grad_norm"].append(gd.norm().to(torch.float64))
-                    cols["wg_sum"].append(wg.sum().to(torch.float64))
-                    cols["wg_abs_sum"].append(wg.abs().sum().to(torch.float64))
-                else:
-                    cols["grad_norm"].append(zero)
-                    cols["wg_sum"].append(zero)
-                    cols["wg_abs_sum"].append(zero)
-                fk = A.fisher.get(m)
-                fan_in = int(wd[0].numel()) if wd.dim() > 0 and wd.shape[0] else 0
-                if fk is not None:
-                    cols["fisher"].append(fk.abs().sum().to(torch.float64) * fan_in)
-                else:
-                    cols["fisher"].append(zero)
-                if hi is not None:
-                    cols["grasp"].append(-(wd * hi.detach()).sum().to(torch.float64))
-                else:
-                    cols["grasp"].append(zero)
-            if layers:
-                stacked = torch.stack([torch.stack(v) for v in cols.values()]).cpu().numpy()
-            else:  # pragma: no cover - models are checked for weight layers
-                stacked = np.zeros((len(cols), 0))
-        for i, key in enumerate(cols):
-            per[key] = stacked[i].tolist()
-        if "grad_norm" in need:
-            res.scalars["grad_norm"] = float(np.sum(stacked[1]))
-        if "plain" in need:
-            res.scalars["plain"] = float(np.sum(stacked[2]))
-        if "snip" in need:
-            res.scalars["snip"] = float(np.sum(stacked[3]))
-        if "fisher" in need:
-            res.scalars["fisher"] = float(np.sum(stacked[4]))
-        if "grasp" in need:
-            res.scalars["grasp"] = float(np.sum(stacked[5]))
-        if "nwot" in need:
-            if A.K is None:
-                res.scalars["nwot"] = math.nan
-            else:
-                _sign, logdet = np.linalg.slogdet(A.K.cpu().numpy())
-                res.scalars["nwot"] = float(logdet)
-        if jac is not None:
-            if "jacov" in need:
-                res.scalars["jacov"] = jacov_score(jac)
-            if "epe_nas" in need:
-                assert y is not None
-                res.scalars["epe_nas"] = epe_score(jac, y.cpu().numpy(), n_cls)
-    else:
-        per = {}
 
-    # ---------------- swap ----------------
-    swap_codes: list[torch.Tensor] = []
-    swap_layer: dict[nn.Module, int] = {}
-    if "swap" in need:
-        if share_swap and A is not None:
-            swap_codes, swap_layer = A.swap_codes, A.swap_layer
-        else:
-            swap_codes, swap_layer = _swap_pass(model, x[:swap_n], swap_n, want_layers)
-        if swap_codes:
-            allc = torch.cat(swap_codes, dim=0)
-            count = count_distinct(allc)
-        else:
-            count = 0
-        factor = swap_regular_factor(
-            sum(p.numel() for p in model.parameters()), opts.swap_mu, opts.swap_sigma
+def _hessian_gradient(
+    grads: list[torch.Tensor | None], weights: list[torch.Tensor], is_reference: list[bool]
+) -> list[torch.Tensor | None]:
+    """``H g`` for every weight, ``g`` the gradient of the reference weights (one backward)."""
+    z: torch.Tensor | None = None
+    for gi, ref in zip(grads, is_reference):
+        if ref and gi is not None and gi.requires_grad:
+            term = (gi.detach() * gi).sum()
+            z = term if z is None else z + term
+    if z is None:
+        return [None] * len(weights)
+    return list(torch.autograd.grad(z, weights, allow_unused=True))
+
+
+def _pass_a_scalars(
+    out: _PassAOutput,
+    cols: dict[str, np.ndarray],
+    reference_rows: list[int],
+    y: torch.Tensor | None,
+) -> dict[str, float]:
+    """The proxies of pass A: sums of the reference rows of ``cols``, nwot, jacov, epe_nas."""
+    need = out.hooks.need
+    scalars = {p: float(np.sum(cols[c][reference_rows])) for p, c in SUMMED.items() if p in need}
+    if "nwot" in need:
+        K = out.hooks.K
+        scalars["nwot"] = math.nan if K is None else float(np.linalg.slogdet(K.cpu().numpy())[1])
+    if out.jac is not None:
+        if "jacov" in need:
+            scalars["jacov"] = jacov_score(out.jac)
+        if "epe_nas" in need:
+            assert y is not None
+            scalars["epe_nas"] = epe_score(out.jac, y.cpu().numpy(), out.n_classes)
+    return scalars
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def run(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor | None,
+    proxies: Sequence[str],
+    opts: Options,
+    *,
+    want_layers: bool = False,
+) -> Result:
+    """Compute ``proxies`` (and, with ``want_layers``, the layer table) on ``model``.
+
+    ``model`` is already on the right device/dtype and its state guarded by the caller.
+    """
+    need = set(proxies) | (LAYER_NEEDS if want_layers else set())
+    n = int(x.shape[0])
+    table = table_layers(model) if want_layers else []
+    grad_layers = [m for _, m, _ in table] if want_layers else [m for _, m in weight_layers(model)]
+    weights = [weight_of(m) for m in grad_layers]
+    is_reference = [isinstance(m, WEIGHT_LAYERS) for m in grad_layers]
+    reference_rows = [i for i, ref in enumerate(is_reference) if ref]
+    res = Result()
+    swap_n = max(1, min(int(opts.swap_samples), n))
+    run_a = bool(need & PASS_A) or want_layers
+    share_swap = "swap" in need and run_a and n <= swap_n
+
+    # zen and synflow first: they read the model's buffers, which the other passes update
+    syn_layers: list[float] = []
+    if "synflow" in need:
+        syn_layers = _synflow_pass(model, x, grad_layers)
+        res.scalars["synflow"] = _synflow_scalar([syn_layers[i] for i in reference_rows])
+    if "zen" in need:
+        res.scalars["zen"], _ = _zen_pass(model, x, opts.seed)
+    recorder = LayerRecorder(grad_layers, swap_n) if want_layers else None
+    if recorder is not None:
+        recorder.noise_passes(model, x, opts.seed)
+
+    cols: dict[str, np.ndarray] = {}
+    a_out: _PassAOutput | None = None
+    if run_a:
+        hooks = _PassA(need, grad_layers, swap_n, share_swap, "flops" in need, recorder)
+        a_out = _pass_a(model, x, y, opts, hooks, weights, is_reference)
+        fisher_terms = [hooks.fisher.get(m) for m in grad_layers]
+        fan_ins = [fan_in(m) for m in grad_layers]
+        cols = weight_columns(
+            weights, a_out.grads, a_out.hgs, fisher_terms, fan_ins, full=want_layers
         )
-        res.scalars["swap"] = float(count) * factor
+        res.scalars.update(_pass_a_scalars(a_out, cols, reference_rows, y))
 
-    # ---------------- static ----------------
-    if "l2_norm" in need:
-        with torch.no_grad():
-            if "weight_norm" in per:
-                res.scalars["l2_norm"] = float(np.sum(per["weight_norm"]))
-            else:
-                norms = [w.detach().norm().to(torch.float64) for w in weights]
-                res.scalars["l2_norm"] = float(torch.stack(norms).sum().cpu())
-    if "params" in need:
-        res.scalars["params"] = sum(p.numel() for p in model.parameters()) / 1e6
-    if need_flops:
-        if flops_total is None:
-            sink: dict[nn.Module, int] = {}
-            handles = [m.register_forward_hook(flops_hook(sink)) for m in model.modules()]
-            try:
-                with torch.no_grad():
-                    model.eval()
-                    model(x[:1])
-            finally:
-                for h in handles:
-                    h.remove()
-            flops_total = int(sum(sink.values()))
-            A_flops = sink
-        else:
-            assert A is not None
-            A_flops = A.flops
-        res.scalars["flops"] = flops_total / 1e6
-    else:
-        A_flops = {}
-
+    if "swap" in need:
+        shared = a_out.hooks.swap_codes if share_swap and a_out is not None else None
+        res.scalars["swap"] = _swap_score(model, x, swap_n, opts, shared)
+    res.scalars.update(_static_scalars(model, x, need, weights, cols, reference_rows, a_out))
     res.scalars = {k: finite_or_sentinel(res.scalars[k]) for k in proxies if k in res.scalars}
-
-    if want_layers:
-        assert A is not None
-        res.layers = _layer_table(model, layers, per, syn_layers, A, swap_layer, zen_bn, A_flops)
+    if recorder is not None:
+        res.layers = layer_table(table, cols, syn_layers, recorder, x.device)
     return res
 
 
-def _swap_pass(
-    model: nn.Module, xs: torch.Tensor, swap_n: int, want_layers: bool
-) -> tuple[list[torch.Tensor], dict[nn.Module, int]]:
+def _synflow_scalar(per_layer: Sequence[float]) -> float:
+    """``ln Σ`` of the per-layer synflow terms (0 for 0, as the reference; NaN for ±inf)."""
+    s = float(np.sum(per_layer)) if per_layer else 0.0
+    if s == 0.0:
+        return 0.0
+    if not math.isfinite(s):
+        return math.nan
+    return math.log(s) if s > 0 else -math.log(-s)
+
+
+def _swap_score(
+    model: nn.Module,
+    x: torch.Tensor,
+    swap_n: int,
+    opts: Options,
+    shared_codes: list[torch.Tensor] | None,
+) -> float:
+    """SWAP from pass A's codes when shared, else from its own forward; × the regulariser."""
+    codes = shared_codes if shared_codes is not None else _swap_pass(model, x[:swap_n])
+    count = count_distinct(torch.cat(codes, dim=0)) if codes else 0
+    factor = swap_regular_factor(
+        sum(p.numel() for p in model.parameters()), opts.swap_mu, opts.swap_sigma
+    )
+    return float(count) * factor
+
+
+def _static_scalars(
+    model: nn.Module,
+    x: torch.Tensor,
+    need: set[str],
+    weights: list[torch.Tensor],
+    cols: dict[str, np.ndarray],
+    reference_rows: list[int],
+    a_out: _PassAOutput | None,
+) -> dict[str, float]:
+    """l2_norm, params and flops (from pass A's columns and hooks when it ran)."""
+    scalars: dict[str, float] = {}
+    if "l2_norm" in need:
+        if "weight_norm" in cols:
+            scalars["l2_norm"] = float(np.sum(cols["weight_norm"][reference_rows]))
+        else:
+            with torch.no_grad():
+                norms = [weights[i].detach().norm().to(torch.float64) for i in reference_rows]
+                scalars["l2_norm"] = float(torch.stack(norms).sum().cpu())
+    if "params" in need:
+        scalars["params"] = sum(p.numel() for p in model.parameters()) / 1e6
+    if "flops" in need:
+        sink = a_out.hooks.flops if a_out is not None else _flops_forward(model, x[:1])
+        scalars["flops"] = int(sum(sink.values())) / 1e6
+    return scalars
+
+
+def _flops_forward(model: nn.Module, x1: torch.Tensor) -> dict[nn.Module, int]:
+    """Per-module FLOPs of one eval-mode no-grad forward of one sample."""
+    sink: dict[nn.Module, int] = {}
+    handles = [m.register_forward_hook(flops_hook(sink)) for m in model.modules()]
+    try:
+        with torch.no_grad():
+            model.eval()
+            model(x1)
+    finally:
+        for h in handles:
+            h.remove()
+    return sink
+
+
+def _swap_pass(model: nn.Module, xs: torch.Tensor) -> list[torch.Tensor]:
+    """Packed sign patterns of every 4-D ``nn.ReLU`` output of a no-grad train-mode forward."""
     codes: list[torch.Tensor] = []
-    per: dict[nn.Module, int] = {}
 
     def hook(mod: nn.Module, inputs: Any, output: Any) -> None:
         inp = split_first(inputs)
-        if not isinstance(inp, torch.Tensor) or inp.dim() != 4:
-            return
-        c = pack_patterns(output.detach().flatten(1) > 0)
-        codes.append(c)
-        if want_layers:
-            per[mod] = count_distinct(c)
+        if isinstance(inp, torch.Tensor) and inp.dim() == 4:
+            codes.append(pack_patterns(output.detach().flatten(1) > 0))
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.ReLU)]
     try:
@@ -505,7 +497,7 @@ def _swap_pass(
     finally:
         for h in handles:
             h.remove()
-    return codes, per
+    return codes
 
 
 def _join(prefix: str, name: str) -> str:
@@ -537,20 +529,24 @@ def _identity(self: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return x
 
 
-def _synflow_pass(model: nn.Module, x: torch.Tensor) -> list[float]:
+def _synflow_pass(
+    model: nn.Module, x: torch.Tensor, layers: Sequence[nn.Module] | None = None
+) -> list[float]:
     """Per-layer ``Σ|W ⊙ ∂R/∂W|`` (R = Σ outputs, all-ones input, |θ|, float64, no BN).
 
-    Runs ``model`` functionally (``torch.func.functional_call``) on float64 copies of its
-    parameters and buffers, so the caller's tensors are never touched and nothing is deep-copied.
+    ``layers``: the weight layers to report, default the Conv2d/Linear ones.  Runs ``model``
+    functionally (``torch.func.functional_call``) on float64 copies of its parameters and
+    buffers, so the caller's tensors are never touched and nothing is deep-copied.
     """
     f64 = torch.float64
-    layers = weight_layers(model)
+    if layers is None:
+        layers = [m for _, m in weight_layers(model)]
     names = {id(p): n for n, p in model.named_parameters()}
     params: dict[str, torch.Tensor] = {}
     for n, p in model.named_parameters():
         t = p.detach().abs().to(f64) if p.is_floating_point() else p.detach()
         params[n] = t
-    wnames = [names.get(id(m.weight)) for _, m in layers]
+    wnames = [names.get(id(m.weight)) for m in layers]
     for wn in wnames:
         if wn is not None:
             params[wn] = params[wn].clone().requires_grad_(True)
@@ -648,105 +644,8 @@ def _zen_pass(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[float, dict
     return float(vals[0]), dict(zip(bn_names, (float(v) for v in vals[1:])))
 
 
-def _layer_table(
-    model: nn.Module,
-    layers: Sequence[tuple[str, nn.Module]],
-    per: dict[str, list[Any]],
-    syn: list[float],
-    A: _PassA,
-    swap_layer: dict[nn.Module, int],
-    zen_bn: dict[str, float],
-    flops: dict[nn.Module, int],
-) -> dict[str, list[Any]]:
-    nan = math.nan
-    table: dict[str, list[Any]] = {
-        c: []
-        for c in (
-            "layer",
-            "kind",
-            "order",
-            "calls",
-            "fan_in",
-            "fan_out",
-            "n_params",
-            "flops",
-            "weight_norm",
-            "grad_norm",
-            "wg_sum",
-            "wg_abs_sum",
-            "fisher",
-            "grasp",
-            "synflow",
-            "act_units",
-            "act_pos_frac",
-            "nwot_logdet",
-            "swap_patterns",
-            "bn_var_mean",
-            "zen_bn",
-        )
-    }
-    li = {m: i for i, (_, m) in enumerate(layers)}
-    for order, (name, m) in enumerate(model.named_modules()):
-        if m in li:
-            kind = "conv" if isinstance(m, nn.Conv2d) else "linear"
-        elif is_relu_like(m):
-            kind = "relu"
-        elif isinstance(m, _BatchNorm):
-            kind = "bn"
-        else:
-            continue
-        row: dict[str, Any] = dict.fromkeys(table, nan)
-        row.update(
-            layer=name,
-            kind=kind,
-            order=order,
-            calls=A.calls.get(m, 0),
-            fan_in=0,
-            fan_out=0,
-            n_params=sum(p.numel() for p in m.parameters(recurse=False)),
-            flops=flops.get(m, 0),
-            act_units=0,
-            swap_patterns=0,
-        )
-        if kind in ("conv", "linear"):
-            i = li[m]
-            w = m.weight
-            row.update(
-                fan_in=int(w[0].numel()),
-                fan_out=int(w.shape[0]),
-                weight_norm=per["weight_norm"][i],
-                grad_norm=per["grad_norm"][i],
-                wg_sum=per["wg_sum"][i],
-                wg_abs_sum=per["wg_abs_sum"][i],
-                fisher=per["fisher"][i],
-                grasp=per["grasp"][i],
-                synflow=syn[i] if syn else nan,
-            )
-        elif kind == "relu":
-            st = A.relu_stats.get(m)
-            if st is not None and st[2] is not None:
-                calls = max(A.calls.get(m, 1), 1)
-                _s, ld = np.linalg.slogdet(st[2].cpu().numpy())
-                row.update(
-                    act_units=int(st[1]),
-                    act_pos_frac=st[0] / calls,
-                    nwot_logdet=float(ld) if math.isfinite(ld) else nan,
-                )
-            row["swap_patterns"] = int(swap_layer.get(m, 0))
-        else:
-            row["fan_out"] = int(getattr(m, "num_features", 0))
-            v = A.bn_var.get(m)
-            row["bn_var_mean"] = float(v) if v is not None else nan
-            row["zen_bn"] = zen_bn.get(name, nan)
-        for c in table:
-            table[c].append(row[c])
-    return table
-
-
 def loss_or_default(loss_fn: Callable[..., Any] | None) -> LossFn:
-    if loss_fn is None:
-        return torch.nn.functional.cross_entropy
-    return loss_fn
+    return torch.nn.functional.cross_entropy if loss_fn is None else loss_fn
 
 
-__all__ = ["LABEL_PROXIES", "Options", "Result", "run"]
+__all__ = ["LABEL_PROXIES", "PROXIES", "Options", "Result", "run"]

@@ -12,16 +12,24 @@ tensorwatch) exactly for every NB201 cell.  Per sample, per executed module:
   output elements (the reference's count for global pooling, fitted on NB201: 8×8 → 81 per
   channel, 4×4 → 25);
 * everything else (additions, identity, ``x * 0``): 0.
+
+The per-layer table of ``layer_primitives`` also needs the other weight layers; there
+(:func:`weight_layer_flops`, not used by the ``flops`` proxy, whose reference counts them as 0)
+``Conv1d``/``Conv3d`` count like ``Conv2d`` with their own kernel volume, and a transposed
+convolution counts ``kernel·C_in·C_out/groups`` per *input* position (each input element is
+scattered through the kernel) plus ``C_out`` per output position with a bias.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.conv import _ConvNd
 
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError
 from zcfast.metrics._common import preserved, split_first
@@ -62,6 +70,28 @@ def module_flops(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int
         oh, ow = int(out.shape[2]), int(out.shape[3])
         return int((ih // oh + 1) * (iw // ow + 1) * (out.numel() // n))
     return 0
+
+
+def weight_layer_flops(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
+    """FLOPs of one call of a weight layer (any ``LAYER_KINDS`` module) per sample.
+
+    ``Conv2d`` and ``Linear`` give exactly :func:`module_flops`; see the module docs for the
+    other kinds.
+    """
+    if isinstance(module, (nn.Conv2d, nn.Linear)) or not isinstance(module, _ConvNd):
+        return module_flops(module, inp, out)
+    n = max(int(inp.shape[0]) if inp.dim() > 0 else 1, 1)
+    kernel = math.prod(int(k) for k in module.kernel_size)
+    out_positions = out.numel() // n // module.out_channels
+    if module.transposed:
+        in_positions = inp.numel() // n // module.in_channels
+        total = kernel * module.in_channels * module.out_channels // module.groups * in_positions
+    else:
+        per_position = kernel * module.in_channels // module.groups * module.out_channels
+        total = per_position * out_positions
+    if module.bias is not None:
+        total += module.out_channels * out_positions
+    return int(total)
 
 
 def flops_hook(sink: dict[nn.Module, int]) -> Callable[[nn.Module, Any, Any], None]:
