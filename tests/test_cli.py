@@ -86,3 +86,44 @@ def test_python_dash_m(data_dir: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "formula:" in proc.stdout
+
+
+def test_layerwise_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layers, accuracy = tmp_path / "layers.parquet", tmp_path / "acc.csv"
+    datasets.load_demo_layers().write_parquet(layers)
+    demo = datasets.load_demo().select("arch", "val_accuracy").rename({"arch": "net"})
+    demo.rename({"val_accuracy": "val_accs"}).write_csv(accuracy)
+    out = tmp_path / "result.json"
+    args = ["evolve", "--layerwise", str(layers), "--targets", str(accuracy), "--out", str(out)]
+    assert main([*args, "--population-size", "300", "--generations", "5", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "300 architectures" in text and "held-out: spearman" in text
+    payload = json.loads(out.read_text())
+    assert payload["settings"]["population_size"] == 300 and payload["data"]["layerwise"]
+    formula = "sum_layers(fisher) * max_layers(n_params)"
+    assert (
+        main(
+            ["score", "--layerwise", str(layers), "--targets", str(accuracy), "--formula", formula]
+        )
+        == 0
+    )
+    assert "all:      spearman" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "evolve",
+                "--layerwise",
+                str(layers),
+                "--targets",
+                str(accuracy),
+                "--reducers",
+                "median_layers",
+            ]
+        )
+        == 2
+    )
+    assert "reducers" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["evolve", "--layerwise", str(layers)])  # no --targets
+    assert main(["evolve", "--demo", "--out", str(tmp_path / "missing" / "r.json")]) == 2
+    assert "--out: expected a writable file path" in capsys.readouterr().err

@@ -232,3 +232,16 @@ def test_python_defaults_match_the_core() -> None:
     assert list(zcfast.DEFAULT_FUNCTIONS) == core["functions"]
     assert sorted(zcfast.FUNCTIONS) == sorted(_core.function_names())
     assert sorted(zcfast.REDUCERS) == sorted(_core.reducer_names())
+
+
+def test_settings_round_trip_and_repeat_a_run() -> None:
+    X, y = synthetic()
+    r = zcfast.evolve(X, y, **SMALL)
+    assert r.settings.seed == r.seed and r.settings.n_threads is not None
+    again = zcfast.evolve(X, y, r.settings)
+    assert again.best == r.best and again.best.fitness == r.best.fitness
+    import json
+
+    copy = zcfast.Settings.from_dict(json.loads(json.dumps(r.settings.to_dict())))
+    assert copy == r.settings
+    assert zcfast.Settings(functions=["add", "mul"]).functions == ("add", "mul")

@@ -327,10 +327,10 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Settings:
-        """The inverse of :meth:`to_dict`."""
-        pairs = ("init_depth", "constants", "functions", "reducers")
+        """The inverse of :meth:`to_dict` (JSON lists become the tuples the fields hold)."""
+        tuples = {f.name for f in fields(cls) if str(f.type).startswith("tuple")}
         return cls().replace(
-            **{k: tuple(v) if k in pairs and v is not None else v for k, v in data.items()}
+            **{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in data.items()}
         )
 
     def resolved(self) -> Settings:

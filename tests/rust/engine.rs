@@ -254,7 +254,12 @@ fn layer_wise_validation_splits_by_architecture() {
         validation_fraction: Some(0.25),
         ..config(6)
     };
-    let ev = run(cfg, vec![Task::new(units, y, "targets").expect("task")], 5, 2);
+    let ev = run(
+        cfg,
+        vec![Task::new(units, y, "targets").expect("task")],
+        5,
+        2,
+    );
     assert_eq!(ev.validation_rows()[0].len(), 20);
     assert!(ev.best().expect("best").validation_fitness.is_some());
 }
