@@ -120,3 +120,14 @@ def test_inputs_are_not_modified() -> None:
     zcfast.kendall(a, b)
     assert np.array_equal(a, a0) and np.array_equal(b, b0)
     assert np.signbit(a[1])
+
+
+def test_pearson_of_tiny_and_huge_values() -> None:
+    """Scaled near 1e±300, inputs are neither constant nor overflowing (scipy agrees)."""
+    import scipy.stats
+
+    a = np.array([1.0, 2.0, 4.0, 3.0])
+    b = np.array([2.0, 1.0, 5.0, 4.0])
+    want = scipy.stats.pearsonr(a, b).statistic
+    for scale_a, scale_b in [(1e-300, 1.0), (1e300, 1e-300), (1e-305, 1e305)]:
+        assert zcfast.pearson(a * scale_a, b * scale_b) == pytest.approx(want, abs=1e-12)

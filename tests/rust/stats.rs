@@ -18,6 +18,13 @@ fn average_ranks(x: &[f64]) -> Vec<f64> {
 }
 
 fn naive_pearson(a: &[f64], b: &[f64]) -> f64 {
+    // r does not depend on scale; dividing by the largest magnitude keeps tiny inputs
+    // (1e-300) from underflowing in the squares.
+    let unit = |x: &[f64]| -> Vec<f64> {
+        let m = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        x.iter().map(|v| v / m).collect()
+    };
+    let (a, b) = (&unit(a)[..], &unit(b)[..]);
     let n = a.len() as f64;
     let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
     let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();

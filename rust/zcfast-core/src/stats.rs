@@ -511,8 +511,8 @@ impl RankedTarget {
             ));
         }
         let rank_ss = centred_rank.iter().map(|r| r * r).sum();
-        let mean = y.iter().sum::<f64>() / n as f64;
-        let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
+        let (scale, mean) = scale_and_mean(y);
+        let centred: Vec<f64> = y.iter().map(|v| v / scale - mean).collect();
         let ss = centred.iter().map(|v| v * v).sum();
         Ok(Self {
             centred_rank,
@@ -606,26 +606,36 @@ impl RankedTarget {
     }
 
     /// Pearson's r of `x` against the target; `None` if `x` is non-finite or constant.
+    ///
+    /// Both sides are scaled by their largest magnitude first, so that values near 1e±300
+    /// neither overflow nor underflow in the sums.
     pub fn pearson(&self, x: &[f64]) -> Option<f64> {
         debug_assert_eq!(x.len(), self.len());
-        let n = x.len() as f64;
-        let mean = x.iter().sum::<f64>() / n;
-        if !mean.is_finite() {
+        if x.iter().any(|v| !v.is_finite()) || x.iter().all(|&v| v == x[0]) {
             return None;
         }
+        let (scale, mean) = scale_and_mean(x);
         let mut dot = 0.0;
         let mut ss_x = 0.0;
         for (v, c) in x.iter().zip(&self.centred) {
-            let d = v - mean;
+            let d = v / scale - mean;
             dot += d * c;
             ss_x += d * d;
         }
-        if !(ss_x > 0.0 && ss_x.is_finite() && dot.is_finite()) {
+        if ss_x <= 0.0 || ss_x.is_nan() {
             return None;
         }
         let r = dot / (ss_x.sqrt() * self.ss.sqrt());
         r.is_finite().then(|| clamp_unit(r))
     }
+}
+
+/// The largest magnitude of `x` (1 for all zeros) and the mean of `x` divided by it.
+fn scale_and_mean(x: &[f64]) -> (f64, f64) {
+    let max = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = if max > 0.0 { max } else { 1.0 };
+    let mean = x.iter().map(|v| v / scale).sum::<f64>() / x.len() as f64;
+    (scale, mean)
 }
 
 #[inline(always)]
