@@ -131,3 +131,59 @@ def test_pearson_of_tiny_and_huge_values() -> None:
     want = scipy.stats.pearsonr(a, b).statistic
     for scale_a, scale_b in [(1e-300, 1.0), (1e300, 1e-300), (1e-305, 1e305)]:
         assert zcfast.pearson(a * scale_a, b * scale_b) == pytest.approx(want, abs=1e-12)
+
+
+@given(
+    n=st.integers(5, 300),
+    seed=st.integers(0, 10_000),
+    fraction=st.floats(0.02, 1.0),
+)
+def test_top_weighted_measures_match_their_definitions(n: int, seed: int, fraction: float) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 12, n).astype(float)  # ties in the scores
+    b = rng.integers(0, 30, n).astype(float)  # and in the targets
+    assume(np.ptp(a) > 0 and np.ptp(b) > 0)
+    assert zcfast.weighted_tau(a, b) == pytest.approx(
+        scipy.stats.weightedtau(a, b).statistic, abs=1e-9
+    )
+    k = max(1, min(n, round(fraction * n)))
+    top = np.argsort(b, kind="stable")[n - max(k, 2) :]
+    if np.ptp(a[top]) > 0 and np.ptp(b[top]) > 0:
+        assert zcfast.top_spearman(a, b, fraction) == pytest.approx(
+            scipy.stats.spearmanr(a[top], b[top]).statistic, abs=1e-9
+        )
+    if len(set(a)) == n and len(set(b)) == n:  # without ties: the textbook definitions
+        by_a, by_b = np.argsort(-a)[:k], np.argsort(-b)[:k]
+        assert zcfast.precision(a, b, fraction) == pytest.approx(len(set(by_a) & set(by_b)) / k)
+        gain = scipy.stats.rankdata(b) / n
+        discount = 1 / np.log2(np.arange(k) + 2)
+        want = (gain[by_a] * discount).sum() / (gain[by_b] * discount).sum()
+        assert zcfast.ndcg(a, b, fraction) == pytest.approx(want, abs=1e-12)
+
+
+def test_top_weighted_measures_reward_the_top() -> None:
+    y = np.arange(100.0)
+    good_top = y.copy()
+    good_top[:50] = np.random.default_rng(0).permutation(good_top[:50])  # shuffled bottom
+    good_bottom = y.copy()
+    good_bottom[50:] = np.random.default_rng(0).permutation(good_bottom[50:])  # shuffled top
+    assert zcfast.weighted_tau(good_top, y) > zcfast.weighted_tau(good_bottom, y)
+    assert zcfast.precision(good_top, y, 0.1) == 1.0 > zcfast.precision(good_bottom, y, 0.1)
+    assert zcfast.ndcg(good_top, y, 0.1) == 1.0 > zcfast.ndcg(good_bottom, y, 0.1)
+    assert zcfast.top_spearman(good_top, y, 0.2) == 1.0
+    with pytest.raises(InvalidValueError, match="fraction"):
+        zcfast.precision(y, y, 0.0)
+    with pytest.raises(InvalidValueError, match="not all equal"):
+        zcfast.weighted_tau(np.ones(5), np.arange(5.0))
+
+
+def test_degenerate_architectures_rank_last() -> None:
+    X = np.array([[1.0, 5.0], [2.0, 6.0], [-1e8, 7.0], [4.0, 1e8]])
+    e = zcfast.Expression.parse("a * b", ["a", "b"])
+    scores = e.evaluate(X)
+    assert scores[0] == 5.0 and scores[1] == 12.0
+    assert scores[2] == scores[3] == zcfast.DEGENERATE_SCORE
+    assert zcfast.Expression.parse("b", ["a", "b"]).evaluate(X)[2] == 7.0  # a is not read
+    assert zcfast.spearman(scores, [1.0, 2.0, 0.0, -1.0]) == pytest.approx(
+        scipy.stats.spearmanr(scores, [1.0, 2.0, 0.0, -1.0]).statistic
+    )

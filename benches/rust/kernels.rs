@@ -89,7 +89,7 @@ fn throughput(c: &mut Criterion) {
                     programs
                         .par_iter()
                         .map_init(Scratch::new, |s, p| {
-                            score(p, &tasks, Metric::Spearman, Aggregate::Mean, s)
+                            score(p, &tasks, Metric::Spearman.into(), Aggregate::Mean, s)
                         })
                         .collect::<Vec<_>>()
                 })

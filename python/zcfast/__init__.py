@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 from zcfast import datasets, exceptions
 from zcfast._core import __version__
 from zcfast._evolve import evolve, evolve_layerwise
-from zcfast._expression import FUNCTIONS, REDUCERS, Expression
+from zcfast._expression import DEGENERATE_SCORE, FUNCTIONS, REDUCERS, Expression
 from zcfast._layers import LayerTable
 from zcfast._result import EvolveResult
 from zcfast._settings import DEFAULT_FUNCTIONS, DEFAULT_REDUCERS, Settings
-from zcfast._stats import kendall, pearson, spearman
+from zcfast._stats import kendall, ndcg, pearson, precision, spearman, top_spearman, weighted_tau
 from zcfast.estimator import ProxyEvolver
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_FUNCTIONS",
     "DEFAULT_REDUCERS",
+    "DEGENERATE_SCORE",
     "FUNCTIONS",
     "REDUCERS",
     "EvolveResult",
@@ -51,9 +52,13 @@ __all__ = [
     "exceptions",
     "kendall",
     "metrics",
+    "ndcg",
     "pearson",
+    "precision",
     "spaces",
     "spearman",
+    "top_spearman",
+    "weighted_tau",
 ]
 
 _LAZY = ("metrics", "spaces", "plot")

@@ -17,6 +17,8 @@ __all__ = [
     "pearson",
     "reducer_names",
     "spearman",
+    "top_measure",
+    "weighted_tau",
 ]
 
 __version__: str
@@ -24,6 +26,10 @@ __version__: str
 def spearman(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float: ...
 def kendall(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float: ...
 def pearson(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float: ...
+def weighted_tau(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float: ...
+def top_measure(
+    name: str, a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], fraction: float
+) -> float: ...
 def evaluate(
     tokens: list[str],
     values: npt.NDArray[np.float64],

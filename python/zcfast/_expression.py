@@ -15,7 +15,7 @@ from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table
 from zcfast._validate import as_table, is_dataframe
 from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
 
-__all__ = ["FUNCTIONS", "REDUCERS", "Expression"]
+__all__ = ["DEGENERATE_SCORE", "FUNCTIONS", "REDUCERS", "Expression"]
 
 #: Functions an expression may use, with their (protected) meaning.
 FUNCTIONS: dict[str, str] = {
@@ -44,6 +44,11 @@ REDUCERS: dict[str, str] = {
 }
 
 _UNARY = frozenset({"neg", "abs", "log", "sqrt", "square", *REDUCERS})
+
+#: The score of an architecture for which an expression reads a missing-value marker (±1e8,
+#: the NAS-Bench-Suite-Zero sentinel) in a column it uses: the lowest float, below every real
+#: score, so that degenerate architectures rank last.
+DEGENERATE_SCORE: float = float(np.finfo(np.float64).min)
 
 _JSON_FORMAT = "zcfast.expression/1"
 
@@ -147,8 +152,9 @@ class Expression:
         -------
         numpy.ndarray of float64, one score per row, or for a layer-wise expression one per
         architecture in table order (``LayerTable.archs``: first appearance in a long table).
-        Where the formula overflows the score is inf or NaN; rank-based uses treat such
-        scores as invalid.
+        An architecture where a column the formula uses holds the missing-value marker ±1e8
+        scores :data:`DEGENERATE_SCORE` (it ranks last). Where the formula overflows the
+        score is inf or NaN; rank-based uses treat such scores as invalid.
 
         Example
         -------
@@ -204,20 +210,25 @@ class Expression:
             for t in self.tokens
         ]
 
-    def score(self, matrix: object, targets: object, fitness: str = "spearman") -> float:
-        """Correlation between the expression's scores on ``matrix`` and ``targets``.
+    def score(
+        self,
+        matrix: object,
+        targets: object,
+        fitness: str = "spearman",
+        *,
+        top_fraction: float = 0.1,
+    ) -> float:
+        """The fitness measure ``fitness`` (any of :data:`zcfast.Settings`' choices) of the
+        expression's scores on ``matrix`` against ``targets``.
 
         Example
         -------
         >>> result.best.score(test_df, test_accuracy)  # doctest: +SKIP
         0.91
         """
-        from zcfast._stats import kendall, pearson, spearman
+        from zcfast._stats import measure
 
-        funcs = {"spearman": spearman, "kendall": kendall, "pearson": pearson}
-        if fitness not in funcs:
-            raise UnknownNameError(f"fitness: expected one of {sorted(funcs)}, found {fitness!r}")
-        return funcs[fitness](self.evaluate(matrix), targets)
+        return measure(fitness, self.evaluate(matrix), targets, top_fraction)
 
     # -- serialisation ---------------------------------------------------------------------
 

@@ -33,7 +33,15 @@ DEFAULT_REDUCERS: tuple[str, ...] = (
     "meanlog_layers",
 )
 
-FITNESSES: tuple[str, ...] = ("spearman", "kendall", "pearson")
+FITNESSES: tuple[str, ...] = (
+    "spearman",
+    "kendall",
+    "pearson",
+    "weighted_tau",
+    "top_spearman",
+    "precision",
+    "ndcg",
+)
 AGGREGATES: tuple[str, ...] = ("mean", "min")
 
 Check = Callable[[str, Any], Any]
@@ -86,6 +94,13 @@ def _optional(check: Check) -> Check:
         return None if value is None else check(name, value)
 
     return optional
+
+
+def _top_fraction(name: str, value: Any) -> float:
+    v = _number(name, value)
+    if not 0.0 < v <= 1.0:
+        raise ConfigError(f"{name}: expected a fraction in (0, 1], found {v}")
+    return v
 
 
 def _positive_seconds(name: str, value: Any) -> float:
@@ -228,8 +243,14 @@ class Settings:
     )
     fitness: str = _setting(
         "spearman",
-        "correlation maximised: spearman, kendall (tau-b) or pearson",
+        "measure maximised: spearman, kendall (tau-b), pearson, or one weighting the top of the"
+        " ranking: weighted_tau (scipy's weightedtau), top_spearman, precision, ndcg",
         _choice(FITNESSES),
+    )
+    top_fraction: float = _setting(
+        0.1,
+        "share of architectures that counts as the top for top_spearman, precision and ndcg",
+        _top_fraction,
     )
     aggregate: str = _setting(
         "mean", "how per-task fitness values combine: mean or min", _choice(AGGREGATES)

@@ -16,7 +16,7 @@ from zcfast._evolve import evolve
 from zcfast._expression import Expression
 from zcfast._result import EvolveResult
 from zcfast._settings import Settings
-from zcfast._stats import kendall, pearson, spearman
+from zcfast._stats import measure
 from zcfast.exceptions import ZcfastError
 
 __all__ = ["ProxyEvolver"]
@@ -134,9 +134,9 @@ class ProxyEvolver:
         return self._fitted().evaluate(X)
 
     def score(self, X: object, y: object) -> float:
-        """Rank correlation (the ``fitness`` measure) between ``predict(X)`` and ``y``."""
-        funcs = {"spearman": spearman, "kendall": kendall, "pearson": pearson}
-        return funcs[self.get_params()["fitness"]](self.predict(X), y)
+        """The ``fitness`` measure (a rank correlation) of ``predict(X)`` against ``y``."""
+        params = self.get_params()
+        return measure(params["fitness"], self.predict(X), y, params["top_fraction"])
 
     def __repr__(self) -> str:
         defaults = _defaults()

@@ -1,7 +1,7 @@
 //! Rank correlations against naive O(n^2) definitions, on random data with many ties.
 
 use proptest::prelude::*;
-use zcfast_core::stats::{kendall, pearson, spearman};
+use zcfast_core::stats::{kendall, ndcg, pearson, precision, spearman, top_count, weighted_tau};
 
 // The benchmarks' deterministic generator and textbook ranks double as test oracles.
 #[path = "../../benches/rust/common.rs"]
@@ -55,6 +55,79 @@ fn naive_kendall_b(a: &[f64], b: &[f64]) -> f64 {
     (conc - disc) as f64 / (((conc + disc + tie_a) * (conc + disc + tie_b)) as f64).sqrt()
 }
 
+/// Positions (0 = most important) in decreasing lexicographic order by (a, b), later index
+/// first among full ties: what `numpy.lexsort((b, a))[::-1]` gives, as scipy ranks.
+fn lex_rank(a: &[f64], b: &[f64]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..a.len()).collect();
+    idx.sort_by(|&i, &j| {
+        (a[j], b[j], j)
+            .partial_cmp(&(a[i], b[i], i))
+            .expect("finite")
+    });
+    let mut rank = vec![0; a.len()];
+    for (r, &i) in idx.iter().enumerate() {
+        rank[i] = r;
+    }
+    rank
+}
+
+/// Vigna's weighted τ by its definition: every pair, weights 1/(r+1) added, both rankings.
+fn naive_weighted_tau(x: &[f64], y: &[f64]) -> f64 {
+    let one = |rank: &[usize]| {
+        let w: Vec<f64> = rank.iter().map(|&r| 1.0 / (r as f64 + 1.0)).collect();
+        let (mut num, mut dx, mut dy) = (0.0, 0.0, 0.0);
+        for i in 0..x.len() {
+            for j in i + 1..x.len() {
+                let wij = w[i] + w[j];
+                let sx = (x[i] - x[j]).signum() * f64::from(u8::from(x[i] != x[j]));
+                let sy = (y[i] - y[j]).signum() * f64::from(u8::from(y[i] != y[j]));
+                num += wij * sx * sy;
+                dx += wij * sx.abs();
+                dy += wij * sy.abs();
+            }
+        }
+        num / (dx * dy).sqrt()
+    };
+    (one(&lex_rank(x, y)) + one(&lex_rank(y, x))) / 2.0
+}
+
+/// Precision@k and NDCG@k by their definitions, ties at a block shared by its places.
+fn naive_top(x: &[f64], y: &[f64], k: usize) -> (f64, f64) {
+    let n = x.len();
+    let avg_rank = |v: &[f64], i: usize| {
+        let below = v.iter().filter(|&&w| w < v[i]).count() as f64;
+        let equal = v.iter().filter(|&&w| w == v[i]).count() as f64;
+        below + (equal + 1.0) / 2.0
+    };
+    // expected membership of row i in the top k by y, and its gain
+    let member = |i: usize| {
+        let above = y.iter().filter(|&&w| w > y[i]).count();
+        let equal = y.iter().filter(|&&w| w == y[i]).count();
+        (k.saturating_sub(above) as f64 / equal as f64).min(1.0)
+    };
+    let gain = |i: usize| avg_rank(y, i) / n as f64;
+    let disc = |j: usize| 1.0 / ((j + 2) as f64).log2();
+    let (mut hits, mut dcg) = (0.0, 0.0);
+    for i in 0..n {
+        let above = x.iter().filter(|&&w| w > x[i]).count();
+        let equal = x.iter().filter(|&&w| w == x[i]).count();
+        // row i spreads evenly over the places above..above+equal of its block
+        for place in above..(above + equal).min(k) {
+            hits += member(i) / equal as f64;
+            dcg += gain(i) * disc(place) / equal as f64;
+        }
+    }
+    let mut gains: Vec<f64> = (0..n).map(gain).collect();
+    gains.sort_by(|a, b| b.partial_cmp(a).expect("finite"));
+    let ideal: f64 = gains
+        .iter()
+        .take(k)
+        .enumerate()
+        .map(|(j, g)| g * disc(j))
+        .sum();
+    (hits / k as f64, dcg / ideal)
+}
+
 fn vectors() -> impl Strategy<Value = (Vec<f64>, Vec<f64>)> {
     (3usize..700).prop_flat_map(|n| {
         // Few distinct values force ties; the odd huge or tiny value tests the key mapping.
@@ -93,6 +166,25 @@ proptest! {
         let expected = naive_kendall_b(&a, &b);
         let got = kendall(&a, &b).expect("valid input");
         prop_assert!((got - expected).abs() < 1e-9, "{} vs {}", got, expected);
+    }
+
+    #[test]
+    fn weighted_tau_matches_the_definition((a, b) in vectors()) {
+        prop_assume!(varies(&a) && varies(&b) && a.len() <= 300);
+        let expected = naive_weighted_tau(&a, &b);
+        let got = weighted_tau(&a, &b).expect("valid input");
+        prop_assert!((got - expected).abs() < 1e-9, "{} vs {}", got, expected);
+    }
+
+    #[test]
+    fn precision_and_ndcg_match_the_definitions((a, b) in vectors(), fraction in 0.01f64..1.0) {
+        prop_assume!(varies(&a) && varies(&b) && a.len() <= 300);
+        let k = top_count(fraction, a.len());
+        let (p, g) = naive_top(&a, &b, k);
+        let got_p = precision(&a, &b, fraction).expect("valid input");
+        let got_g = ndcg(&a, &b, fraction).expect("valid input");
+        prop_assert!((got_p - p).abs() < 1e-9, "precision {} vs {}", got_p, p);
+        prop_assert!((got_g - g).abs() < 1e-9, "ndcg {} vs {}", got_g, g);
     }
 
     #[test]

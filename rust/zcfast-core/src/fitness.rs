@@ -6,7 +6,7 @@ use crate::matrix::Matrix;
 use crate::named::serde_by_name;
 use crate::pipeline::ArchEvaluator;
 use crate::program::Program;
-use crate::stats::{RankScratch, RankedTarget};
+use crate::stats::{top_count, RankScratch, RankedTarget};
 use crate::units::Units;
 
 /// Correlation used as fitness.
@@ -15,16 +15,37 @@ pub enum Metric {
     Spearman,
     Kendall,
     Pearson,
+    /// Weighted Kendall τ (hyperbolic weights; `scipy.stats.weightedtau`): pairs near the top
+    /// of either ranking count most.
+    WeightedTau,
+    /// Spearman's ρ over the top fraction of architectures by target.
+    TopSpearman,
+    /// Share of the top fraction by score that is in the top fraction by target.
+    Precision,
+    /// NDCG of the top fraction by score, gains = target percentile ranks.
+    Ndcg,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 3] = [Metric::Spearman, Metric::Kendall, Metric::Pearson];
+    pub const ALL: [Metric; 7] = [
+        Metric::Spearman,
+        Metric::Kendall,
+        Metric::Pearson,
+        Metric::WeightedTau,
+        Metric::TopSpearman,
+        Metric::Precision,
+        Metric::Ndcg,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Metric::Spearman => "spearman",
             Metric::Kendall => "kendall",
             Metric::Pearson => "pearson",
+            Metric::WeightedTau => "weighted_tau",
+            Metric::TopSpearman => "top_spearman",
+            Metric::Precision => "precision",
+            Metric::Ndcg => "ndcg",
         }
     }
 
@@ -33,7 +54,30 @@ impl Metric {
             .iter()
             .copied()
             .find(|m| m.name() == name)
-            .ok_or_else(|| CoreError::unknown("fitness", "spearman, kendall, pearson", name))
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|m| m.name()).collect();
+                CoreError::unknown("fitness", names.join(", "), name)
+            })
+    }
+}
+
+/// What a fitness evaluation measures: the correlation, and the share of architectures that
+/// counts as the top for the top-weighted ones.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Measure {
+    pub metric: Metric,
+    pub top_fraction: f64,
+}
+
+/// The top share used where none is given (the `top_fraction` setting's default).
+pub const DEFAULT_TOP_FRACTION: f64 = 0.1;
+
+impl From<Metric> for Measure {
+    fn from(metric: Metric) -> Self {
+        Self {
+            metric,
+            top_fraction: DEFAULT_TOP_FRACTION,
+        }
     }
 }
 
@@ -171,18 +215,23 @@ impl Scratch {
 pub fn score_task(
     program: &Program,
     task: &Task,
-    metric: Metric,
+    measure: Measure,
     scratch: &mut Scratch,
 ) -> Option<f64> {
     scratch.output.resize(task.n_archs(), 0.0);
     scratch
         .pipeline
         .evaluate_into(program, &task.units, &mut scratch.output);
-    let out = &scratch.output;
-    match metric {
-        Metric::Spearman => task.ranked.spearman(out, &mut scratch.ranks),
-        Metric::Kendall => task.ranked.kendall(out, &mut scratch.ranks),
-        Metric::Pearson => task.ranked.pearson(out),
+    let (out, ranks, target) = (&scratch.output, &mut scratch.ranks, &task.ranked);
+    let k = || top_count(measure.top_fraction, out.len());
+    match measure.metric {
+        Metric::Spearman => target.spearman(out, ranks),
+        Metric::Kendall => target.kendall(out, ranks),
+        Metric::Pearson => target.pearson(out),
+        Metric::WeightedTau => target.weighted_tau(out, ranks),
+        Metric::TopSpearman => target.top_spearman(out, k(), ranks),
+        Metric::Precision => target.precision(out, k(), ranks),
+        Metric::Ndcg => target.ndcg(out, k(), ranks),
     }
 }
 
@@ -190,14 +239,14 @@ pub fn score_task(
 pub fn score(
     program: &Program,
     tasks: &[Task],
-    metric: Metric,
+    measure: Measure,
     aggregate: Aggregate,
     scratch: &mut Scratch,
 ) -> Option<f64> {
     let mut sum = 0.0;
     let mut min = f64::INFINITY;
     for task in tasks {
-        let s = score_task(program, task, metric, scratch)?;
+        let s = score_task(program, task, measure, scratch)?;
         sum += s;
         min = min.min(s);
     }

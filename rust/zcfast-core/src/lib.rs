@@ -37,7 +37,7 @@ pub mod stats;
 pub mod units;
 
 pub use error::{CoreError, Result};
-pub use fitness::{Aggregate, Metric, Task};
+pub use fitness::{Aggregate, Measure, Metric, Task};
 pub use function::Function;
 pub use gp::{Config, Evolver, GenerationStats, Individual};
 pub use matrix::Matrix;

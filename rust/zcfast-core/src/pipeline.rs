@@ -20,6 +20,11 @@ use crate::reduce::reduce;
 use crate::simd::SimdLevel;
 use crate::units::Units;
 
+/// The value of an architecture whose program reads a missing-value marker (see
+/// [`crate::units::MISSING`]): the lowest float, so that it ranks below every real score while
+/// correlations stay defined.
+pub const DEGENERATE: f64 = f64::MIN;
+
 /// Reusable buffers that map a program and a table of units to one value per architecture;
 /// one per thread.
 #[derive(Default)]
@@ -71,21 +76,23 @@ impl ArchEvaluator {
     }
 
     /// Writes one value per architecture to `out`; `program` must pass
-    /// [`ArchEvaluator::check`] for `units`.
+    /// [`ArchEvaluator::check`] for `units`. Architectures where the program reads a
+    /// missing-value marker get [`DEGENERATE`].
     pub fn evaluate_into(&mut self, program: &Program, units: &Units, out: &mut [f64]) {
         debug_assert_eq!(out.len(), units.n_archs());
-        if !program.is_layerwise() {
+        if program.is_layerwise() {
+            let n_archs = units.n_archs();
+            let n_terms = self.reduce_terms(program, units);
+            let terms = Matrix::from_columns(n_archs, n_terms, std::mem::take(&mut self.terms))
+                .expect("one column of n_archs values per reduction");
+            self.evaluator.evaluate_nodes_into(&self.outer, &terms, out);
+            self.terms = terms.into_data();
+        } else {
             // One unit per architecture: the program's values are the architectures' values.
             self.evaluator
                 .evaluate_nodes_into(program.nodes(), units.data(), out);
-            return;
         }
-        let n_archs = units.n_archs();
-        let n_terms = self.reduce_terms(program, units);
-        let terms = Matrix::from_columns(n_archs, n_terms, std::mem::take(&mut self.terms))
-            .expect("one column of n_archs values per reduction");
-        self.evaluator.evaluate_nodes_into(&self.outer, &terms, out);
-        self.terms = terms.into_data();
+        mark_degenerate(program, units, out);
     }
 
     /// Evaluates and reduces every reduction's operand into `self.terms` and rewrites the
@@ -124,6 +131,18 @@ impl ArchEvaluator {
             n_terms += 1;
         }
         n_terms
+    }
+}
+
+/// Sets [`DEGENERATE`] for every architecture with a missing-value marker in a column the
+/// program reads.
+fn mark_degenerate(program: &Program, units: &Units, out: &mut [f64]) {
+    for node in program.nodes() {
+        if let Node::Var(c) = *node {
+            for &u in units.missing(c as usize) {
+                out[units.arch_of(u as usize)] = DEGENERATE;
+            }
+        }
     }
 }
 
@@ -170,6 +189,25 @@ mod tests {
             eval(&["x0", "min_layers", "c2e0", "mul"], &u),
             [2.0, 6.0, 8.0]
         );
+    }
+
+    #[test]
+    fn architectures_reading_a_missing_marker_rank_last() {
+        let data = Matrix::from_columns(3, 2, vec![1.0, -1e8, 3.0, 5.0, 6.0, 1e8]).expect("shape");
+        let flat = Units::flat(data);
+        assert_eq!(eval(&["x0"], &flat), [1.0, DEGENERATE, 3.0]);
+        assert_eq!(
+            eval(&["x0", "x1", "div"], &flat),
+            [0.2, DEGENERATE, DEGENERATE]
+        );
+        let u = table();
+        let marked = Units::grouped(
+            Matrix::from_columns(6, 1, vec![1.0, 2.0, 3.0, 1e8, 5.0, 6.0]).expect("shape"),
+            vec![0, 2, 3, 6],
+        )
+        .expect("offsets");
+        assert_eq!(eval(&["x0", "sum_layers"], &marked), [3.0, 3.0, DEGENERATE]);
+        assert_eq!(eval(&["x0", "sum_layers"], &u), [3.0, 3.0, 15.0]);
     }
 
     #[test]

@@ -3,9 +3,17 @@
 //! A flat metric table has one unit (row) per architecture. A layer-wise table has one unit
 //! per layer, and `offsets` (the Arrow list layout) say which rows belong to which
 //! architecture: architecture `a` owns rows `offsets[a]..offsets[a + 1]`.
+//!
+//! A value of exactly ±[`MISSING`] marks a metric that could not be computed (the
+//! NAS-Bench-Suite-Zero sentinel, which `replace_missing` and `zcfast.metrics` write for
+//! NaN/inf). The table remembers where such values are, so that an architecture whose
+//! program reads one can be ranked last instead of wherever protected arithmetic puts it.
 
 use crate::error::{CoreError, Result};
 use crate::matrix::Matrix;
+
+/// Magnitude of the missing-value marker.
+pub const MISSING: f64 = 1e8;
 
 /// A column-major table of units and, for a layer-wise table, the offsets that group them.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,14 +21,18 @@ pub struct Units {
     data: Matrix,
     /// `None` for a flat table (unit `a` is architecture `a`).
     offsets: Option<Vec<usize>>,
+    /// Per column, the units holding the missing-value marker.
+    missing: Vec<Vec<u32>>,
 }
 
 impl Units {
     /// A flat table: every row is one architecture.
     pub fn flat(data: Matrix) -> Self {
+        let missing = missing_units(&data);
         Self {
             data,
             offsets: None,
+            missing,
         }
     }
 
@@ -28,10 +40,25 @@ impl Units {
     /// rows, and rise strictly (every architecture has at least one unit).
     pub fn grouped(data: Matrix, offsets: Vec<usize>) -> Result<Self> {
         check_offsets(&offsets, data.n_rows())?;
+        let missing = missing_units(&data);
         Ok(Self {
             data,
             offsets: Some(offsets),
+            missing,
         })
+    }
+
+    /// Units of column `c` that hold the missing-value marker.
+    pub fn missing(&self, c: usize) -> &[u32] {
+        &self.missing[c]
+    }
+
+    /// The architecture that unit `u` belongs to.
+    pub fn arch_of(&self, u: usize) -> usize {
+        match &self.offsets {
+            None => u,
+            Some(offsets) => offsets.partition_point(|&o| o <= u) - 1,
+        }
     }
 
     pub fn data(&self) -> &Matrix {
@@ -69,11 +96,24 @@ impl Units {
             rows.extend(offsets[a]..offsets[a + 1]);
             new_offsets.push(rows.len());
         }
+        let data = self.data.select_rows(&rows);
         Self {
-            data: self.data.select_rows(&rows),
+            missing: missing_units(&data),
+            data,
             offsets: Some(new_offsets),
         }
     }
+}
+
+fn missing_units(data: &Matrix) -> Vec<Vec<u32>> {
+    (0..data.n_cols())
+        .map(|c| {
+            let column = data.column(c);
+            (0..column.len() as u32)
+                .filter(|&u| column[u as usize].abs() == MISSING)
+                .collect()
+        })
+        .collect()
 }
 
 fn check_offsets(offsets: &[usize], n_rows: usize) -> Result<()> {
@@ -137,6 +177,18 @@ mod tests {
         ] {
             assert!(Units::grouped(data(5), bad.clone()).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn missing_markers_are_found_and_mapped_to_architectures() {
+        let mut values: Vec<f64> = (0..12).map(f64::from).collect();
+        values[2] = -MISSING;
+        values[6 + 4] = MISSING;
+        let data = Matrix::from_columns(6, 2, values).expect("shape");
+        let u = Units::grouped(data, vec![0, 1, 4, 6]).expect("offsets");
+        assert_eq!((u.missing(0), u.missing(1)), (&[2u32][..], &[4u32][..]));
+        assert_eq!((u.arch_of(0), u.arch_of(2), u.arch_of(4)), (0, 1, 2));
+        assert_eq!(u.select_archs(&[2]).missing(1), &[0u32][..]);
     }
 
     #[test]

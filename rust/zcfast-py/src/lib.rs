@@ -88,6 +88,39 @@ fn pearson(
     correlation(py, a, b, stats::pearson)
 }
 
+/// Weighted Kendall tau with hyperbolic weights (scipy.stats.weightedtau).
+#[pyfunction]
+fn weighted_tau(
+    py: Python<'_>,
+    a: PyReadonlyArray1<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+) -> PyResult<f64> {
+    correlation(py, a, b, stats::weighted_tau)
+}
+
+/// The top-weighted measure `name` (top_spearman, precision, ndcg) of `a` against `b`.
+#[pyfunction]
+fn top_measure(
+    py: Python<'_>,
+    name: &str,
+    a: PyReadonlyArray1<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+    fraction: f64,
+) -> PyResult<f64> {
+    let f = match name {
+        "top_spearman" => stats::top_spearman,
+        "precision" => stats::precision,
+        "ndcg" => stats::ndcg,
+        _ => {
+            return Err(errors::UnknownNameError::new_err(format!(
+                "name: expected top_spearman, precision or ndcg, found {name:?}"
+            )))
+        }
+    };
+    let (a, b) = (to_vec(&a), to_vec(&b));
+    py.detach(|| f(&a, &b, fraction)).py_err()
+}
+
 /// Evaluates the postfix `tokens`: one value per row of `values`, or per architecture when
 /// `offsets` group the rows into architectures.
 #[pyfunction]
@@ -142,6 +175,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(spearman, m)?)?;
     m.add_function(wrap_pyfunction!(kendall, m)?)?;
     m.add_function(wrap_pyfunction!(pearson, m)?)?;
+    m.add_function(wrap_pyfunction!(weighted_tau, m)?)?;
+    m.add_function(wrap_pyfunction!(top_measure, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(describe, m)?)?;
     m.add_function(wrap_pyfunction!(format_infix, m)?)?;

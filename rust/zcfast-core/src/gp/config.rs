@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
-use crate::fitness::{Aggregate, Metric};
+use crate::fitness::{Aggregate, Metric, DEFAULT_TOP_FRACTION};
 use crate::function::Function;
 use crate::reduce::Reducer;
 
@@ -82,6 +82,9 @@ settings! {
     constants: Option<(f64, f64)> = None,
     /// Correlation used as fitness.
     fitness: Metric = Metric::Spearman,
+    /// Share of architectures that counts as the top for the top-weighted fitness measures
+    /// (top_spearman, precision, ndcg).
+    top_fraction: f64 = DEFAULT_TOP_FRACTION,
     /// How per-task fitness values combine when there are several tasks.
     aggregate: Aggregate = Aggregate::Mean,
     /// Fraction of each task's architectures held out to choose the reported best.
@@ -189,6 +192,13 @@ impl Config {
                     f.to_string(),
                 ));
             }
+        }
+        if !(self.top_fraction > 0.0 && self.top_fraction <= 1.0) {
+            return Err(CoreError::config(
+                "top_fraction",
+                "a fraction in (0, 1]",
+                self.top_fraction.to_string(),
+            ));
         }
         if let Some(t) = self.time_limit {
             if !(t.is_finite() && t > 0.0) {

@@ -14,7 +14,7 @@ use super::config::Config;
 use super::front::Front;
 use super::operators::{self, Limits, Primitives, Shape};
 use crate::error::{CoreError, Result};
-use crate::fitness::{score, score_task, Scratch, Task};
+use crate::fitness::{score, score_task, Measure, Scratch, Task};
 use crate::pipeline::ArchEvaluator;
 use crate::program::Program;
 use crate::rng::Rng;
@@ -280,7 +280,7 @@ impl Evolver {
         let mut per = |tasks: &[Task]| -> Vec<Option<f64>> {
             tasks
                 .iter()
-                .map(|t| score_task(program, t, self.config.fitness, &mut scratch))
+                .map(|t| score_task(program, t, self.measure(), &mut scratch))
                 .collect()
         };
         Ok((per(&self.train), per(&self.validation)))
@@ -293,10 +293,17 @@ impl Evolver {
         score(
             program,
             &self.validation,
-            self.config.fitness,
+            self.measure(),
             self.config.aggregate,
             &mut Scratch::new(),
         )
+    }
+
+    fn measure(&self) -> Measure {
+        Measure {
+            metric: self.config.fitness,
+            top_fraction: self.config.top_fraction,
+        }
     }
 
     fn primitives(&self) -> Primitives<'_> {
@@ -406,9 +413,9 @@ impl Evolver {
                 fresh.push(p);
             }
         }
-        let (train, metric, aggregate) = (&self.train, self.config.fitness, self.config.aggregate);
+        let (train, measure, aggregate) = (&self.train, self.measure(), self.config.aggregate);
         let run = |scratch: &mut Scratch, p: &&Program| {
-            score(p, train, metric, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
+            score(p, train, measure, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
         };
         let scores: Vec<f64> = if self.is_parallel() {
             fresh.par_iter().map_init(Scratch::new, run).collect()

@@ -5,6 +5,8 @@
 //! over tie groups and one dot product. Ties get average ranks (Spearman) and τ-b's tie
 //! corrections (Kendall), so the values equal `scipy.stats.spearmanr` / `kendalltau`.
 
+mod top;
+
 use crate::error::{CoreError, Result};
 use crate::simd::{simd_dispatch, SimdLevel};
 
@@ -107,6 +109,7 @@ pub struct RankScratch {
     counts: Vec<u32>,
     crowded: Vec<(u32, u32)>,
     fenwick: Vec<u32>,
+    top: top::TopScratch,
     simd: SimdLevel,
 }
 
@@ -136,6 +139,7 @@ impl RankScratch {
             counts: Vec::new(),
             crowded: Vec::new(),
             fenwick: Vec::new(),
+            top: top::TopScratch::default(),
             simd,
         }
     }
@@ -461,6 +465,8 @@ pub struct RankedTarget {
     /// 0-based dense rank of each row's target (equal values share one).
     dense: Vec<u32>,
     n_distinct: usize,
+    /// Rows whose target has a dense rank below `d`, for `d` in `0..=n_distinct`.
+    dense_start: Vec<u32>,
     /// Pairs tied in the target.
     tied_pairs: u64,
     /// Target minus its mean, per row, and the sum of squares (for Pearson).
@@ -493,6 +499,7 @@ impl RankedTarget {
         let mut dense = vec![0u32; n];
         let mut n_distinct = 0usize;
         let mut tied_pairs = 0u64;
+        let mut dense_start = vec![0u32];
         for_each_tie_group(&scratch.keys, |start, end| {
             let r = (start + end + 1) as f64 / 2.0 - mean_rank;
             for &p in &scratch.pos[start..end] {
@@ -502,6 +509,7 @@ impl RankedTarget {
             let t = (end - start) as u64;
             tied_pairs += t * (t - 1) / 2;
             n_distinct += 1;
+            dense_start.push(end as u32);
         });
         if n_distinct < 2 {
             return Err(CoreError::invalid(
@@ -520,6 +528,7 @@ impl RankedTarget {
             order: scratch.pos.clone(),
             dense,
             n_distinct,
+            dense_start,
             tied_pairs,
             centred,
             ss,
@@ -711,6 +720,60 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Result<f64> {
     check_pair(a, b)?;
     let target = RankedTarget::new(b, "b")?;
     target.pearson(a).ok_or_else(|| constant_error("a", a))
+}
+
+/// Number of architectures in the top `fraction` of `n` (at least 1).
+pub fn top_count(fraction: f64, n: usize) -> usize {
+    ((fraction * n as f64).round() as usize).clamp(1, n.max(1))
+}
+
+fn check_fraction(fraction: f64) -> Result<()> {
+    if fraction > 0.0 && fraction <= 1.0 {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(
+            "fraction",
+            "a fraction in (0, 1]",
+            fraction.to_string(),
+        ))
+    }
+}
+
+/// A top-weighted measure of `a` (scores) against `b` (targets), as a pair function.
+fn top_pair(
+    a: &[f64],
+    b: &[f64],
+    measure: impl Fn(&RankedTarget, &[f64], &mut RankScratch) -> Option<f64>,
+) -> Result<f64> {
+    check_pair(a, b)?;
+    let target = RankedTarget::new(b, "b")?;
+    measure(&target, a, &mut RankScratch::new()).ok_or_else(|| constant_error("a", a))
+}
+
+/// Weighted Kendall τ of `a` against `b`, equal to `scipy.stats.weightedtau(a, b)`.
+pub fn weighted_tau(a: &[f64], b: &[f64]) -> Result<f64> {
+    top_pair(a, b, |t, x, s| t.weighted_tau(x, s))
+}
+
+/// Spearman's ρ of `a` against `b` on the top `fraction` of rows by `b`.
+pub fn top_spearman(a: &[f64], b: &[f64], fraction: f64) -> Result<f64> {
+    check_fraction(fraction)?;
+    let k = top_count(fraction, b.len());
+    top_pair(a, b, |t, x, s| t.top_spearman(x, k, s))
+}
+
+/// Share of the top `fraction` of rows by `a` that are in the top `fraction` by `b`.
+pub fn precision(a: &[f64], b: &[f64], fraction: f64) -> Result<f64> {
+    check_fraction(fraction)?;
+    let k = top_count(fraction, b.len());
+    top_pair(a, b, |t, x, s| t.precision(x, k, s))
+}
+
+/// NDCG of the top `fraction` of rows by `a`, with `b`'s percentile rank as the gain.
+pub fn ndcg(a: &[f64], b: &[f64], fraction: f64) -> Result<f64> {
+    check_fraction(fraction)?;
+    let k = top_count(fraction, b.len());
+    top_pair(a, b, |t, x, s| t.ndcg(x, k, s))
 }
 
 #[cfg(test)]
