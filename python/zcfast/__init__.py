@@ -22,28 +22,34 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from zcfast import datasets, exceptions
+from zcfast.exceptions import MissingDependencyError
 from zcfast._core import __version__
+from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import DEGENERATE_SCORE, FUNCTIONS, REDUCERS, Expression
 from zcfast._layers import LayerTable
+from zcfast._pareto import pareto_front
+from zcfast._search import SearchResult, search
 from zcfast._result import EvolveResult
 from zcfast._settings import DEFAULT_FUNCTIONS, DEFAULT_REDUCERS, Settings
 from zcfast._stats import kendall, ndcg, pearson, precision, spearman, top_spearman, weighted_tau
-from zcfast.estimator import ProxyEvolver
 
 if TYPE_CHECKING:
     from zcfast import metrics, spaces
+    from zcfast.estimator import ProxyEvolver
 
 __all__ = [
     "DEFAULT_FUNCTIONS",
     "DEFAULT_REDUCERS",
     "DEGENERATE_SCORE",
+    "Ensemble",
     "FUNCTIONS",
     "REDUCERS",
     "EvolveResult",
     "Expression",
     "LayerTable",
     "ProxyEvolver",
+    "SearchResult",
     "Settings",
     "__version__",
     "datasets",
@@ -53,8 +59,10 @@ __all__ = [
     "kendall",
     "metrics",
     "ndcg",
+    "pareto_front",
     "pearson",
     "precision",
+    "search",
     "spaces",
     "spearman",
     "top_spearman",
@@ -65,7 +73,16 @@ _LAZY = ("metrics", "spaces", "plot")
 
 
 def __getattr__(name: str) -> Any:
-    # PyTorch-backed modules load on first use so that `import zcfast` stays light.
+    # PyTorch- and scikit-learn-backed parts load on first use so that `import zcfast` stays
+    # light and needs neither.
     if name in _LAZY:
         return importlib.import_module(f"zcfast.{name}")
+    if name == "ProxyEvolver":
+        try:
+            from zcfast.estimator import ProxyEvolver
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"zcfast.ProxyEvolver needs scikit-learn ({exc}): pip install scikit-learn"
+            ) from exc
+        return ProxyEvolver
     raise AttributeError(f"module 'zcfast' has no attribute {name!r}")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from zcfast import _core
 from zcfast._layers import ARCH_COLUMN
 from zcfast._prepare import Prepared, prepare_flat, prepare_layers
-from zcfast._result import EvolveResult, build_result
+from zcfast._result import EvolveResult, build_result, combine_members, member_seed
 from zcfast._run import Callback, run_generations
 from zcfast._settings import Settings
 
@@ -26,11 +27,51 @@ def _evolve(
     label: str,
 ) -> EvolveResult:
     run_settings = settings.resolved()
+    if run_settings.ensemble > 1:
+        return _evolve_ensemble(prepared, run_settings, started, callback, progress, label)
     core = _core.Evolver(prepared.tasks, run_settings.to_core())
     log = run_generations(
         core, run_settings, started=started, callback=callback, progress=progress, label=label
     )
     return build_result(core, log, run_settings, prepared)
+
+
+def _evolve_ensemble(
+    prepared: Prepared,
+    settings: Settings,
+    started: float,
+    callback: Callback | None,
+    progress: bool,
+    label: str,
+) -> EvolveResult:
+    """``settings.ensemble`` runs, each on a bootstrap sample of the architectures with a seed
+    of its own, combined into an :class:`Ensemble`."""
+    assert settings.seed is not None  # resolved
+    n = settings.ensemble
+    members: list[EvolveResult] = []
+    samples: list[Prepared] = []
+    for j in range(n):
+        sample = prepared.bootstrap(settings.seed, j)
+        member = replace(settings, seed=member_seed(settings.seed, j), ensemble=1)
+        core = _core.Evolver(sample.tasks, member.to_core())
+        try:
+            log = run_generations(
+                core,
+                member,
+                started=started,
+                callback=callback,
+                progress=progress,
+                label=f"{label} {j + 1}/{n}",
+            )
+        except KeyboardInterrupt:
+            if not members:
+                raise
+            break
+        members.append(build_result(core, log, member, sample))
+        samples.append(sample)
+        if log.stop_reason in ("interrupted", "time_limit", "callback"):
+            break
+    return combine_members(members, samples, prepared, settings, started)
 
 
 def evolve(

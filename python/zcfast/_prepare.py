@@ -47,6 +47,26 @@ class Prepared:
             for t in tokens
         )
 
+    def bootstrap(self, seed: int, member: int) -> Prepared:
+        """A bootstrap sample of every task's architectures (each drawn at most once: repeats
+        add only ties to a rank correlation), from a stream of its own per member."""
+        rng = np.random.default_rng([seed, member])
+        tasks, kept = [], []
+        for (values, offsets, y), rows in zip(self.tasks, self.kept):
+            n = len(y)
+            pick = np.unique(rng.integers(0, n, size=n))
+            tasks.append(_select(values, offsets, y, pick))
+            kept.append(rows[pick])
+        return Prepared(tasks, self.names, self.kept_cols, kept, self.layerwise, self.missing)
+
+    def reference(self, task: int = 0) -> tuple[object, np.ndarray]:
+        """Task ``task``'s training table in the user's columns (dropped ones zero, as no
+        expression reads them) and its targets: what its expressions evaluate on."""
+        values, offsets, y = self.tasks[task]
+        full = np.zeros((values.shape[0], len(self.names)))
+        full[:, self.kept_cols] = values
+        return (full if offsets is None else (full, offsets)), y
+
     def info(self) -> dict[str, Any]:
         """What was evolved on, for the result's record."""
         kept = set(self.kept_cols)
@@ -59,6 +79,18 @@ class Prepared:
             "feature_names": list(self.names),
             "dropped_columns": [n for i, n in enumerate(self.names) if i not in kept],
         }
+
+
+def _select(
+    values: np.ndarray, offsets: np.ndarray | None, y: np.ndarray, archs: np.ndarray
+) -> CoreTask:
+    """The task restricted to the architectures ``archs`` (sorted indices)."""
+    if offsets is None:
+        return np.ascontiguousarray(values[archs]), None, np.ascontiguousarray(y[archs])
+    counts = np.diff(offsets)[archs]
+    rows = np.concatenate([np.arange(offsets[a], offsets[a + 1]) for a in archs])
+    new_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return np.ascontiguousarray(values[rows]), new_offsets, np.ascontiguousarray(y[archs])
 
 
 def _task_lists(data: object, targets: object, is_one: Any) -> tuple[list[Any], list[Any], bool]:

@@ -266,6 +266,12 @@ class Settings:
     target_fitness: float | None = _setting(
         None, "stop as soon as the best training fitness reaches this", _optional(_number)
     )
+    ensemble: int = _setting(
+        1,
+        "runs on bootstrap samples of the training architectures whose rank-average is the"
+        " result (zcfast.Ensemble); 1: a single formula",
+        _int_at_least(1),
+    )
     seed: int | None = _setting(
         None, "same seed, same result for any n_threads; None draws one (result.seed)", _seed
     )

@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from zcfast import datasets
+from zcfast._cli_search import add_search_parser, run_search
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN, LayerTable
@@ -156,7 +157,7 @@ def _fmt(v: float | None) -> str:
     return "  n/a" if v is None else f"{v:.4f}"
 
 
-def _check_writable(path: Path | None, option: str) -> None:
+def check_writable(path: Path | None, option: str) -> None:
     """Refuse an output path that cannot be written before a long run, not after it."""
     if path is None:
         return
@@ -169,8 +170,8 @@ def _check_writable(path: Path | None, option: str) -> None:
 
 
 def _cmd_evolve(args: argparse.Namespace) -> int:
-    _check_writable(args.out, "--out")
-    _check_writable(args.plot, "--plot")
+    check_writable(args.out, "--out")
+    check_writable(args.plot, "--plot")
     settings = _settings(args)
     bench = _load(args)
     n = len(bench.y)
@@ -360,10 +361,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_source(sc)
     sc.add_argument("--formula", required=True, help="formula over the table's metric columns")
+    add_search_parser(sub)
     return parser
 
 
 def _defaults(args: argparse.Namespace) -> argparse.Namespace:
+    if args.command == "search":
+        return args
     if args.missing is None:
         args.missing = "drop_archs" if args.layerwise else "sentinel"
     if args.missing == "drop_archs" and not args.layerwise:
@@ -381,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "evolve":
             return _cmd_evolve(args)
+        if args.command == "search":
+            return run_search(args)
         return _cmd_score(args)
     except ZcfastError as exc:
         print(f"zcfast: error: {exc}", file=sys.stderr)

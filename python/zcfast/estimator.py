@@ -1,8 +1,11 @@
-"""A scikit-learn compatible estimator around :func:`zcfast.evolve`.
+"""``zcfast.ProxyEvolver``: :func:`zcfast.evolve` as a scikit-learn estimator.
 
-It follows scikit-learn's conventions (constructor arguments are stored unchanged, fitted
-attributes end in ``_``, ``get_params``/``set_params``, ``score`` returns the rank correlation)
-without requiring scikit-learn, so it works in pipelines, ``GridSearchCV`` and ``clone``.
+Needs scikit-learn (``pip install scikit-learn``); ``import zcfast`` does not, as
+``zcfast.ProxyEvolver`` loads this module on first use. The estimator is a regressor in
+scikit-learn's sense (it predicts a score per row), validates its input the way scikit-learn
+estimators do, and passes ``sklearn.utils.estimator_checks.check_estimator``
+(``tests/test_estimator.py`` runs it); its ``score`` is the rank correlation it was fitted for,
+not R².
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ import inspect
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve
 from zcfast._expression import Expression
 from zcfast._result import EvolveResult
 from zcfast._settings import Settings
 from zcfast._stats import measure
-from zcfast.exceptions import ZcfastError
 
 __all__ = ["ProxyEvolver"]
 
@@ -25,6 +30,8 @@ __all__ = ["ProxyEvolver"]
 _SKLEARN_NAMES = {"seed": "random_state", "n_threads": "n_jobs"}
 #: Parameters of the estimator that are not settings, with their defaults.
 _OPTIONS: dict[str, Any] = {"missing": "raise", "progress": False}
+#: The fewest architectures a fit accepts (a rank correlation needs a few).
+_MIN_SAMPLES = 3
 
 
 def _defaults() -> dict[str, Any]:
@@ -32,23 +39,22 @@ def _defaults() -> dict[str, Any]:
     return {**settings, **_OPTIONS}
 
 
-class NotFittedError(ZcfastError, AttributeError):
-    """The estimator was used before ``fit``."""
-
-
-class ProxyEvolver:
+class ProxyEvolver(RegressorMixin, BaseEstimator):
     """Evolves a zero-cost proxy with ``fit(X, y)``; ``predict(X)`` gives its scores.
 
     Parameters are the settings of :class:`zcfast.Settings` (same names and defaults, with
     scikit-learn's ``random_state`` for ``seed`` and ``n_jobs`` for ``n_threads``), plus
-    ``missing`` and ``progress`` as in :func:`zcfast.evolve`.
+    ``missing`` and ``progress`` as in :func:`zcfast.evolve` (``missing="raise"`` rejects
+    NaN/inf; another policy accepts them).
 
     Attributes
     ----------
-    expression_ : Expression
+    expression_ : Expression or Ensemble
         The evolved formula.
     result_ : EvolveResult
         Everything the run returned (front, history, ...).
+    n_features_in_, feature_names_in_
+        As scikit-learn defines them (names only when ``X`` had column names).
 
     Example
     -------
@@ -74,24 +80,10 @@ class ProxyEvolver:
         ]
     )
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Constructor parameters, as scikit-learn expects."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> ProxyEvolver:
-        """Sets constructor parameters; unknown names raise ``ValueError``."""
-        valid = set(self._param_names())
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(
-                    f"set_params: expected parameters among {sorted(valid)}, found {name!r}"
-                )
-            setattr(self, name, value)
-        return self
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.get_params()["missing"] != "raise"
+        return tags
 
     def _settings(self) -> Settings:
         inverse = {v: k for k, v in _SKLEARN_NAMES.items()}
@@ -99,47 +91,43 @@ class ProxyEvolver:
             **{inverse.get(k, k): v for k, v in self.get_params().items() if k not in _OPTIONS}
         )
 
+    def _validate(self, X: object, y: object = None, *, reset: bool) -> Any:
+        finite = self.get_params()["missing"] == "raise"
+        options: dict[str, Any] = {
+            "reset": reset,
+            "ensure_all_finite": True if finite else "allow-nan",
+            "ensure_min_samples": _MIN_SAMPLES if reset else 1,
+        }
+        if y is None:
+            return validate_data(self, X, **options)
+        return validate_data(self, X, y, y_numeric=True, **options)
+
     def fit(self, X: object, y: object) -> ProxyEvolver:
         """Evolves a proxy on architectures ``X`` (rows) with accuracies ``y``."""
+        if y is None:
+            raise ValueError("ProxyEvolver requires y to be passed, but the target y is None")
+        values, targets = self._validate(X, y, reset=True)
+        names = getattr(self, "feature_names_in_", None)
         options = self.get_params()
         result = evolve(
-            X, y, self._settings(), missing=options["missing"], progress=options["progress"]
+            values,
+            targets,
+            self._settings(),
+            feature_names=None if names is None else [str(n) for n in names],
+            missing=options["missing"],
+            progress=options["progress"],
         )
         self.result_: EvolveResult = result
-        self.expression_: Expression = result.best
-        self.feature_names_in_ = np.asarray(result.best.feature_names, dtype=object)
-        self.n_features_in_ = len(result.best.feature_names)
+        self.expression_: Expression | Ensemble = result.best
         return self
-
-    def __sklearn_tags__(self) -> Any:
-        # Only scikit-learn calls this, so importing it here adds no dependency.
-        from sklearn.utils import InputTags, RegressorTags, Tags, TargetTags
-
-        return Tags(
-            estimator_type="regressor",
-            target_tags=TargetTags(required=True),
-            regressor_tags=RegressorTags(),
-            input_tags=InputTags(allow_nan=self.get_params()["missing"] != "raise"),
-        )
-
-    def _fitted(self) -> Expression:
-        if not hasattr(self, "expression_"):
-            raise NotFittedError(
-                "ProxyEvolver: expected a fitted estimator (call fit first), found an unfitted one"
-            )
-        return self.expression_
 
     def predict(self, X: object) -> np.ndarray:
         """Proxy scores of the architectures in ``X`` (higher = predicted more accurate)."""
-        return self._fitted().evaluate(X)
+        check_is_fitted(self, "expression_")
+        values = self._validate(X, reset=False)
+        return self.expression_.evaluate(np.asarray(values, dtype=np.float64))
 
-    def score(self, X: object, y: object) -> float:
+    def score(self, X: object, y: object, sample_weight: object = None) -> float:
         """The ``fitness`` measure (a rank correlation) of ``predict(X)`` against ``y``."""
         params = self.get_params()
         return measure(params["fitness"], self.predict(X), y, params["top_fraction"])
-
-    def __repr__(self) -> str:
-        defaults = _defaults()
-        changed = {k: v for k, v in self.get_params().items() if v != defaults[k]}
-        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
-        return f"ProxyEvolver({args})"

@@ -11,7 +11,14 @@ import polars as pl
 from zcfast._expression import Expression
 from zcfast.exceptions import MissingDependencyError
 
-__all__ = ["plot_front", "plot_history", "plot_result", "plot_scores"]
+__all__ = [
+    "plot_front",
+    "plot_history",
+    "plot_pareto",
+    "plot_result",
+    "plot_scores",
+    "plot_trajectory",
+]
 
 
 class _Settings(Protocol):
@@ -89,13 +96,29 @@ def plot_front(result: EvolutionRecord, ax: Any = None) -> Any:
     return ax
 
 
-def plot_scores(expression: Expression, matrix: object, targets: object, ax: Any = None) -> Any:
-    """Scatter of the expression's score rank against the target, with Spearman ρ in the title.
+class _Scored(Protocol):
+    def evaluate(self, matrix: object) -> np.ndarray: ...
+
+    def __str__(self) -> str: ...
+
+
+class SearchRecord(Protocol):
+    """What :func:`plot_trajectory` reads of a search result (:class:`zcfast.SearchResult`)."""
+
+    @property
+    def history(self) -> pl.DataFrame: ...
+    @property
+    def best(self) -> str: ...
+
+
+def plot_scores(expression: _Scored, matrix: object, targets: object, ax: Any = None) -> Any:
+    """Scatter of the expression's score rank against the target, with Spearman ρ and Kendall
+    τ in the title.
 
     Ranks (as percentiles) rather than raw scores are plotted because evolved scores are often
     heavy-tailed, and the rank is what the correlation measures.
     """
-    from zcfast._stats import spearman
+    from zcfast._stats import kendall, spearman
 
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
@@ -112,7 +135,8 @@ def plot_scores(expression: Expression, matrix: object, targets: object, ax: Any
     ax.set_xlabel(f"rank of {name} (percentile)")
     ax.set_ylabel("accuracy")
     if ok.sum() >= 3 and np.ptp(scores[ok]) > 0:
-        ax.set_title(f"Spearman ρ = {spearman(scores[ok], y[ok]):.3f} ({ok.sum()} archs)")
+        rho, tau = spearman(scores[ok], y[ok]), kendall(scores[ok], y[ok])
+        ax.set_title(f"Spearman ρ = {rho:.3f}, Kendall τ = {tau:.3f} ({ok.sum()} archs)")
     ax.grid(alpha=0.3)
     return ax
 
@@ -131,3 +155,72 @@ def plot_result(
         fig.savefig(path, dpi=110)
         plt.close(fig)
     return fig
+
+
+def plot_trajectory(result: SearchRecord, ax: Any = None, accuracy: Any = None) -> Any:
+    """A search's proxy score per evaluation and its best so far; with ``accuracy`` (a mapping
+    ``arch -> accuracy``), the accuracy of the best-so-far architecture on a second axis.
+    Returns the Axes.
+
+    Example
+    -------
+    >>> zcfast.plot.plot_trajectory(search_result, accuracy=dict(zip(df["arch"], df["val_accuracy"])))  # doctest: +SKIP
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
+    h = result.history
+    finite = h.filter(pl.col("score").is_finite())
+    ax.scatter(finite["step"], finite["score"], s=4, alpha=0.4, label="proxy score")
+    ax.plot(h["step"], h["best_score"], color="C1", label="best so far")
+    ax.set_xlabel("proxy evaluations")
+    ax.set_ylabel("proxy score")
+    if accuracy is not None:
+        best_arch, best, seen = [], -np.inf, None
+        for arch, score in zip(h["arch"].to_list(), h["score"].to_list()):
+            if score > best or seen is None:
+                best, seen = score, arch
+            best_arch.append(accuracy.get(seen, np.nan))
+        twin = ax.twinx()
+        twin.plot(h["step"], best_arch, color="C2", label="accuracy of the best so far")
+        twin.set_ylabel("accuracy")
+        twin.legend(loc="lower right")
+    ax.legend(loc="upper left")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"search: best {result.best}")
+    return ax
+
+
+def plot_pareto(table: pl.DataFrame, front: pl.DataFrame, x: str, y: str, ax: Any = None) -> Any:
+    """Every architecture of ``table`` and the Pareto ``front`` (from
+    :func:`zcfast.pareto_front`) in the plane of objectives ``x`` and ``y``. Returns the Axes.
+
+    Example
+    -------
+    >>> front = zcfast.pareto_front(df, maximize=["score"], minimize=["edgegpu_latency"])  # doctest: +SKIP
+    >>> zcfast.plot.plot_pareto(df, front, "edgegpu_latency", "score")  # doctest: +SKIP
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
+    ax.scatter(table[x], table[y], s=4, alpha=0.3, label="architectures")
+    f = front.sort(x)
+    ax.step(
+        f[x], f[y], where="post", color="C3", marker="o", ms=3, label=f"Pareto front ({f.height})"
+    )
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def save(ax_or_fig: Any, path: str | Path) -> None:
+    """Writes the figure of an Axes (or a Figure) to ``path`` and closes it."""
+    plt = _pyplot()
+    fig = (
+        ax_or_fig.figure
+        if hasattr(ax_or_fig, "figure") and not hasattr(ax_or_fig, "savefig")
+        else ax_or_fig
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

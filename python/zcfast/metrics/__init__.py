@@ -47,7 +47,8 @@ long table from one pass per architecture.
 
 Public API: :func:`compute`, :func:`layer_primitives`, :func:`score_archs`,
 :func:`layer_primitives_many`, :func:`score_archs_and_layers`, :func:`count_params`,
-:func:`count_flops`, :data:`PROXIES`, :data:`SENTINEL`, :data:`LAYER_COLUMNS`.
+:func:`count_flops`, :func:`example_batch`, :data:`PROXIES`, :data:`SENTINEL`,
+:data:`LAYER_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -62,17 +63,20 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
     ) from _exc
 
 from zcfast.metrics._api import LAYER_COLUMNS, compute, layer_primitives
+from zcfast.metrics._batches import BATCH_SOURCES, example_batch
 from zcfast.metrics._common import PROXIES, SENTINEL
 from zcfast.metrics._score import layer_primitives_many, score_archs, score_archs_and_layers
 from zcfast.metrics._static import count_flops, count_params
 
 __all__ = [
+    "BATCH_SOURCES",
     "LAYER_COLUMNS",
     "PROXIES",
     "SENTINEL",
     "compute",
     "count_flops",
     "count_params",
+    "example_batch",
     "layer_primitives",
     "layer_primitives_many",
     "score_archs",

@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import random
 from collections.abc import Hashable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -57,6 +58,18 @@ class SearchSpace(Protocol):
 
     def enumerate(self) -> Iterator[Hashable]:
         """Every architecture of the space, in the space's index order."""
+        ...
+
+    def random(self, rng: random.Random) -> Hashable:
+        """One architecture drawn uniformly with ``rng`` (what a search starts from)."""
+        ...
+
+    def mutate(self, arch: Any, rng: random.Random) -> Hashable:
+        """A random neighbour of ``arch``: one elementary change (for NB201, one edge's op)."""
+        ...
+
+    def neighbours(self, arch: Any) -> list[Hashable]:
+        """Every architecture one elementary change away from ``arch``, in a fixed order."""
         ...
 
 

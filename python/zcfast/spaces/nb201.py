@@ -38,7 +38,6 @@ Example
 
 from __future__ import annotations
 
-import ast
 import random
 import re
 from collections.abc import Iterator, Sequence
@@ -79,7 +78,9 @@ __all__ = [
 
 _OP_INDEX = {name: i for i, name in enumerate(NASLIB_OPS)}
 _STR_POS = [EDGES.index(e) for e in STRING_EDGES]  # tuple position of the k-th string edge
-_TUPLE_RE = re.compile(r"^\s*[\(\[]\s*\d+\s*(,\s*\d+\s*){5},?\s*[\)\]]\s*$")
+# ASCII digits only (``\d`` would accept other scripts' digits), at most three per index.
+_TUPLE_RE = re.compile(r"^\s*[\(\[]\s*[0-9]{1,3}\s*(,\s*[0-9]{1,3}\s*){5},?\s*[\)\]]\s*$")
+_DIGITS_RE = re.compile(r"[0-9]+")
 
 
 def _bad(arch: Any, why: str) -> InvalidValueError:
@@ -163,8 +164,8 @@ def parse(arch: Any) -> Arch:
         if s.startswith("|") or "~" in s:
             return _from_official(s)
         if _TUPLE_RE.match(s):
-            return _from_ints(ast.literal_eval(s), arch)
-        if s.isdigit():
+            return _from_ints([int(d) for d in _DIGITS_RE.findall(s)], arch)
+        if s.isascii() and s.isdigit() and len(s) <= 5:
             return from_index(int(s))
         raise _bad(arch, "a 6-tuple string like '(4, 3, 3, 3, 2, 3)' or an official string")
     if isinstance(arch, (tuple, list)):
@@ -512,6 +513,29 @@ class NB201Space:
     def enumerate(self) -> Iterator[Arch]:
         """All cells in official index order."""
         return enumerate_archs()
+
+    def random(self, rng: random.Random) -> Arch:
+        """A cell drawn uniformly from all 15,625 with ``rng``."""
+        return from_code(rng.randrange(SIZE))
+
+    def mutate(self, arch: Any, rng: random.Random) -> Arch:
+        """``arch`` with one edge, drawn uniformly, set to one of the four other ops."""
+        t = list(parse(arch))
+        edge = rng.randrange(6)
+        t[edge] = rng.choice([op for op in range(5) if op != t[edge]])
+        return (t[0], t[1], t[2], t[3], t[4], t[5])
+
+    def neighbours(self, arch: Any) -> list[Arch]:
+        """The 24 cells that differ from ``arch`` on one edge, edge by edge, op by op."""
+        t = parse(arch)
+        out = []
+        for edge in range(6):
+            for op in range(5):
+                if op != t[edge]:
+                    n = list(t)
+                    n[edge] = op
+                    out.append((n[0], n[1], n[2], n[3], n[4], n[5]))
+        return out
 
     def __repr__(self) -> str:
         return "NB201Space(size=15625)"

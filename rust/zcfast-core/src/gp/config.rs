@@ -93,6 +93,9 @@ settings! {
     time_limit: Option<f64> = None,
     /// Stop as soon as the best training fitness reaches this value.
     target_fitness: Option<f64> = None,
+    /// Runs on bootstrap samples whose rank-average is the result (the Python package runs
+    /// them one after another; the core evolves one at a time).
+    ensemble: usize = 1,
     /// Seed of every random decision: the same seed gives the same run.
     seed: u64 = 0,
     /// Worker threads (0: one per available core); results do not depend on it.
@@ -110,6 +113,7 @@ impl Config {
         };
         positive("population_size", self.population_size)?;
         positive("generations", self.generations)?;
+        positive("ensemble", self.ensemble)?;
         positive("tournament_size", self.tournament_size)?;
         positive("max_size", self.max_size)?;
         if self.tournament_size > self.population_size {

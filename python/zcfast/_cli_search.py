@@ -1,0 +1,180 @@
+"""``zcfast search``: find an architecture with a proxy, from a table or live.
+
+zcfast search TABLE --formula F | --proxy NAME | --expression FILE [--budget N] ...
+zcfast search --live --proxy nwot --budget 50 [--data digits|noise] [--batch-size 64] ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from zcfast import datasets
+from zcfast._ensemble import Ensemble
+from zcfast._expression import Expression
+from zcfast._layers import ARCH_COLUMN
+from zcfast._search import ALGORITHMS, SearchResult, search
+from zcfast.exceptions import InvalidValueError
+
+__all__ = ["add_search_parser", "run_search"]
+
+
+def add_search_parser(sub: Any) -> None:
+    """Adds the ``search`` subcommand to the CLI's subparsers."""
+    p = sub.add_parser(
+        "search",
+        help="find an architecture with a proxy (table or live)",
+        description="Search a space for the architecture a proxy scores highest, from a table of"
+        " metrics (milliseconds) or live, building and scoring every candidate with PyTorch.",
+    )
+    p.add_argument(
+        "file", nargs="?", type=Path, help="table: CSV/JSON (NAS-Bench-Suite-Zero) or Parquet"
+    )
+    p.add_argument("--task", default=None, help="task in a JSON file with several")
+    p.add_argument("--live", action="store_true", help="build and score candidates with PyTorch")
+    p.add_argument("--layerwise", action="store_true", help="FILE is a per-layer primitive table")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--formula", help="a formula over the table's columns (or the proxies)")
+    what.add_argument("--proxy", help="one proxy (a column, or a zcfast.metrics proxy live)")
+    what.add_argument(
+        "--expression", type=Path, help="JSON of an Expression/Ensemble or an evolve --out result"
+    )
+    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    p.add_argument("--budget", type=int, default=1000, help="proxy evaluations (default 1000)")
+    p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds")
+    p.add_argument("--algorithm", choices=ALGORITHMS, default="evolution")
+    p.add_argument("--population-size", type=int, default=50)
+    p.add_argument("--sample-size", type=int, default=10)
+    p.add_argument("--top-k", type=int, default=None, help="multi-fidelity: evaluate the best K")
+    p.add_argument(
+        "--evaluator-column",
+        default=None,
+        help="multi-fidelity: the table column that evaluates them",
+    )
+    p.add_argument(
+        "--target", default=None, help="accuracy column to report (default val_accuracy)"
+    )
+    p.add_argument("--arch-column", default=ARCH_COLUMN)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--data", choices=["digits", "noise"], default="digits", help="live: batch source"
+    )
+    p.add_argument("--batch-size", type=int, default=64, help="live: images per batch")
+    p.add_argument("--input-size", type=int, default=32, help="live: image side")
+    p.add_argument("--num-classes", type=int, default=10, help="live: classifier outputs")
+    p.add_argument("--device", default=None, help="live: torch device (default CUDA when present)")
+    p.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
+    p.add_argument("--plot", type=Path, default=None, help="save the search trajectory (PNG)")
+    p.add_argument("--no-progress", action="store_true")
+
+
+def _proxy(args: argparse.Namespace, columns: list[str]) -> Expression | Ensemble | str:
+    if args.proxy is not None:
+        return str(args.proxy)
+    if args.formula is not None:
+        return Expression.parse(args.formula, columns)
+    try:
+        data = json.loads(Path(args.expression).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidValueError(
+            f"--expression: expected a readable JSON file, found {exc}"
+        ) from None
+    data = data.get("best", data) if isinstance(data, dict) else data
+    if not isinstance(data, dict):
+        raise InvalidValueError("--expression: expected an Expression, Ensemble or evolve result")
+    if str(data.get("format", "")).startswith("zcfast.ensemble"):
+        return Ensemble.from_dict(data)
+    return Expression.from_dict(data)
+
+
+def _table(args: argparse.Namespace) -> pl.DataFrame:
+    path = Path(args.file)
+    if args.layerwise or path.suffix.lower() in (".parquet", ".arrow", ".ipc", ".feather"):
+        return datasets.read_table(path)
+    return datasets.load_suite_zero(path, args.task)
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """The ``search`` command; returns the exit status."""
+    from zcfast.cli import check_writable
+
+    check_writable(args.out, "--out")
+    check_writable(args.plot, "--plot")
+    if args.live == (args.file is not None):
+        raise SystemExit("zcfast: give either a table FILE or --live (exactly one)")
+    common: dict[str, Any] = dict(
+        budget=args.budget,
+        time_budget=args.time_budget,
+        algorithm=args.algorithm,
+        population_size=args.population_size,
+        sample_size=args.sample_size,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    accuracy: dict[Any, float] | None = None
+    if args.live:
+        from zcfast import metrics
+
+        x, y = metrics.example_batch(
+            args.batch_size, args.input_size, source=args.data, seed=args.seed
+        )
+        proxy = _proxy(args, list(metrics.PROXIES))
+        result = search(
+            args.space,
+            proxy,
+            inputs=x,
+            labels=y,
+            num_classes=args.num_classes,
+            device=args.device,
+            **common,
+        )
+        source = f"live {args.space}, {args.batch_size} {args.data} images"
+    else:
+        table = _table(args)
+        proxy = _proxy(args, [c for c in table.columns if table.schema[c].is_numeric()])
+        if (args.top_k is None) != (args.evaluator_column is None):
+            raise SystemExit("zcfast: --top-k and --evaluator-column go together")
+        result = search(
+            args.space,
+            proxy,
+            table=table,
+            arch_column=args.arch_column,
+            top_k=args.top_k,
+            evaluator=args.evaluator_column,
+            **common,
+        )
+        target = args.target or datasets.ACCURACY_COLUMN
+        if target in table.columns and not args.layerwise:
+            accuracy = dict(zip(table[args.arch_column].to_list(), table[target].to_list()))
+        source = f"{args.file} ({table.height} rows)"
+    _report(result, proxy, source, accuracy)
+    if args.out is not None:
+        args.out.write_text(json.dumps(result.to_dict(), indent=2))
+        print(f"wrote:    {args.out}")
+    if args.plot is not None:
+        from zcfast.plot import save
+
+        save(result.plot_trajectory(accuracy=accuracy), args.plot)
+        print(f"plot:     {args.plot}")
+    return 0
+
+
+def _report(
+    result: SearchResult, proxy: Any, source: str, accuracy: dict[Any, float] | None
+) -> None:
+    print(
+        f"search:   {source}, {result.settings['algorithm']}, {result.evaluations} evaluations in {result.elapsed:.2f} s"
+        + (" (interrupted)" if result.interrupted else "")
+    )
+    print(f"proxy:    {proxy}")
+    print(f"best:     {result.best}  (proxy score {result.best_score:.6g})")
+    if accuracy is not None and result.best in accuracy:
+        values = np.array([v for v in accuracy.values() if v is not None], dtype=float)
+        acc = accuracy[result.best]
+        pct = 100.0 * (values < acc).mean() + 50.0 * (values == acc).mean()
+        print(f"accuracy: {acc:.2f} ({pct:.2f}th percentile of {len(values)} architectures)")

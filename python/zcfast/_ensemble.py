@@ -1,0 +1,232 @@
+"""``zcfast.Ensemble``: several evolved expressions combined by averaging their ranks.
+
+Each member's score for an architecture becomes its quantile among the member's scores on a
+reference set of architectures (the training architectures, or any table given with
+:meth:`Ensemble.with_reference`), and the ensemble's score is the mean quantile. A member that
+extrapolates wildly on an architecture unlike its training data moves that architecture by at
+most one reference step, so the top of the ensemble's ranking is where its members agree: the
+property that makes bagged ensembles pick good architectures where single formulas pick
+outliers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from zcfast._expression import DEGENERATE_SCORE, Expression
+from zcfast._layers import ARCH_COLUMN
+from zcfast.exceptions import InvalidValueError, ShapeError
+
+__all__ = ["Ensemble"]
+
+_JSON_FORMAT = "zcfast.ensemble/1"
+
+
+def reference_quantiles(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Mid-rank quantiles of ``scores`` among the sorted ``reference`` scores, in [0, 1] inside
+    the reference's range and within one reference step (``1/len``) beyond it, where the
+    distance past the range is squashed by ``tanh`` (so order is kept, influence bounded)."""
+    m = len(reference)
+    lo = np.searchsorted(reference, scores, side="left")
+    hi = np.searchsorted(reference, scores, side="right")
+    q = (lo + hi) / (2.0 * m)
+    span = float(reference[-1] - reference[0]) or 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        beyond_top = np.tanh((scores - reference[-1]) / span)
+        beyond_bottom = np.tanh((reference[0] - scores) / span)
+    q = np.where(scores > reference[-1], 1.0 + beyond_top / m, q)
+    return np.where(scores < reference[0], -beyond_bottom / m, q)
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A rank-average of expressions over the same columns; evaluates like an Expression.
+
+    Attributes
+    ----------
+    members : tuple of Expression
+        The combined formulas (all flat, or all layer-wise).
+    references : tuple of tuple of float
+        Each member's sorted scores on the reference architectures.
+    fitness, validation_fitness, metric
+        As for :class:`Expression`: the ensemble's own training (validation) fitness.
+
+    Example
+    -------
+    >>> result = zcfast.evolve(X, y, ensemble=10, seed=0)          # doctest: +SKIP
+    >>> result.best.evaluate(X_test)                               # mean quantile per row
+    """
+
+    members: tuple[Expression, ...]
+    references: tuple[tuple[float, ...], ...]
+    fitness: float | None = field(default=None, compare=False)
+    validation_fitness: float | None = field(default=None, compare=False)
+    metric: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ShapeError("members: expected at least one expression, found none")
+        if len(self.references) != len(self.members):
+            raise ShapeError(
+                f"references: expected one per member ({len(self.members)}),"
+                f" found {len(self.references)}"
+            )
+        kinds = {m.is_layerwise for m in self.members}
+        if len(kinds) > 1:
+            raise InvalidValueError(
+                "members: expected all flat or all layer-wise expressions, found a mix"
+            )
+        for i, ref in enumerate(self.references):
+            r = np.asarray(ref, dtype=np.float64)
+            if r.ndim != 1 or len(r) == 0 or not np.isfinite(r).all() or (np.diff(r) < 0).any():
+                raise InvalidValueError(
+                    f"references[{i}]: expected a non-empty sorted sequence of finite scores"
+                )
+
+    @classmethod
+    def from_members(
+        cls, members: Sequence[Expression], reference: object, *, arch_column: str = ARCH_COLUMN
+    ) -> Ensemble:
+        """An ensemble of ``members`` referenced to the architectures of ``reference`` (a
+        matrix or layer table the members can evaluate; degenerate ones are left out)."""
+        return cls(tuple(members), _references(members, reference, arch_column))
+
+    def with_reference(self, reference: object, *, arch_column: str = ARCH_COLUMN) -> Ensemble:
+        """The same members, with quantiles taken among the architectures of ``reference``
+        (e.g. a search's whole table: ranks among the candidates)."""
+        return replace(self, references=_references(self.members, reference, arch_column))
+
+    # -- views -----------------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Total number of nodes of the members."""
+        return sum(m.size for m in self.members)
+
+    @property
+    def depth(self) -> int:
+        return max(m.depth for m in self.members)
+
+    @property
+    def is_layerwise(self) -> bool:
+        return self.members[0].is_layerwise
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return self.members[0].feature_names
+
+    @property
+    def features(self) -> list[str]:
+        """Columns any member uses, in order of first use."""
+        return list(dict.fromkeys(f for m in self.members for f in m.features))
+
+    def __str__(self) -> str:
+        return f"rank_mean({'; '.join(str(m) for m in self.members)})"
+
+    def __repr__(self) -> str:
+        fit = "" if self.fitness is None else f", fitness={self.fitness:.4f}"
+        return f"Ensemble({len(self.members)} members{fit})"
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(self, matrix: object, *, arch_column: str = ARCH_COLUMN) -> np.ndarray:
+        """Mean over the members of each architecture's reference quantile; an architecture
+        that is degenerate for any member (a missing-value marker in a column it reads) scores
+        :data:`zcfast.DEGENERATE_SCORE`. Inputs as for :meth:`Expression.evaluate`.
+
+        Example
+        -------
+        >>> ensemble.evaluate(X_test)  # doctest: +SKIP
+        """
+        scores = [m.evaluate(matrix, arch_column=arch_column) for m in self.members]
+        degenerate = np.zeros(len(scores[0]), dtype=bool)
+        quantiles = []
+        for s, ref in zip(scores, self.references):
+            degenerate |= (s == DEGENERATE_SCORE) | np.isnan(s)
+            quantiles.append(reference_quantiles(s, np.asarray(ref)))
+        out = np.mean(quantiles, axis=0)
+        out[degenerate] = DEGENERATE_SCORE
+        return out
+
+    def score(
+        self,
+        matrix: object,
+        targets: object,
+        fitness: str = "spearman",
+        *,
+        top_fraction: float = 0.1,
+    ) -> float:
+        """The fitness measure ``fitness`` of the ensemble's scores against ``targets``."""
+        from zcfast._stats import measure
+
+        return measure(fitness, self.evaluate(matrix), targets, top_fraction)
+
+    def with_fitness(
+        self, fitness: float | None, validation_fitness: float | None = None
+    ) -> Ensemble:
+        return replace(self, fitness=fitness, validation_fitness=validation_fitness)
+
+    # -- serialisation ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (what :meth:`to_json` writes)."""
+        return {
+            "format": _JSON_FORMAT,
+            "formula": str(self),
+            "members": [m.to_dict() for m in self.members],
+            "references": [list(r) for r in self.references],
+            "fitness": self.fitness,
+            "validation_fitness": self.validation_fitness,
+            "metric": self.metric,
+        }
+
+    def to_json(self) -> str:
+        """JSON text that :meth:`from_json` turns back into an equal ensemble."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Ensemble:
+        if data.get("format") != _JSON_FORMAT:
+            raise InvalidValueError(
+                f"data: expected an ensemble in format {_JSON_FORMAT!r},"
+                f" found format {data.get('format')!r}"
+            )
+        return cls(
+            members=tuple(Expression.from_dict(m) for m in data["members"]),
+            references=tuple(tuple(float(v) for v in r) for r in data["references"]),
+            fitness=data.get("fitness"),
+            validation_fitness=data.get("validation_fitness"),
+            metric=data.get("metric"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Ensemble:
+        """Reads an ensemble written by :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidValueError(f"text: expected JSON, found invalid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise InvalidValueError(f"text: expected a JSON object, found {type(data).__name__}")
+        return cls.from_dict(data)
+
+
+def _references(
+    members: Sequence[Expression], reference: object, arch_column: str
+) -> tuple[tuple[float, ...], ...]:
+    out = []
+    for i, m in enumerate(members):
+        s = m.evaluate(reference, arch_column=arch_column)
+        s = np.sort(s[np.isfinite(s) & (s != DEGENERATE_SCORE)])
+        if len(s) == 0:
+            raise InvalidValueError(
+                f"reference: expected architectures that member {i} ({m}) scores, found only"
+                " degenerate or non-finite scores"
+            )
+        out.append(tuple(float(v) for v in s))
+    return tuple(out)
