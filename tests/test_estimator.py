@@ -64,7 +64,7 @@ def test_dataframe_names_and_ensembles() -> None:
 def test_params_round_trip_and_repr() -> None:
     model = ProxyEvolver(generations=7)
     params = model.get_params()
-    assert params["generations"] == 7 and params["population_size"] == 4000
+    assert params["generations"] == 7 and params["population_size"] == 2000
     assert model.set_params(population_size=50).population_size == 50
     assert "population_size=50" in repr(model) and "generations=7" in repr(model)
     with pytest.raises(ValueError, match="pop"):

@@ -17,7 +17,8 @@ def synthetic(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-SMALL = dict(population_size=300, generations=10)
+# One GP run: these tests look at the engine's result (ensembles have tests of their own).
+SMALL = dict(population_size=300, generations=10, ensemble=1)
 
 
 def test_result_contents() -> None:
@@ -102,6 +103,7 @@ def test_function_subset_is_respected() -> None:
         functions=["add", "mul", "max"],
         population_size=300,
         generations=5,
+        ensemble=1,
     )
     assert all(t in ("add", "mul", "max") or t[0] in "xc" for t in r.best.tokens)
 
@@ -145,9 +147,13 @@ def test_validation_fraction_selects_on_held_out_rows() -> None:
 def test_stopping_rules() -> None:
     X, y = synthetic()
     # Far more generations than any machine runs in 0.2 s (a few hundred here).
-    r = zcfast.evolve(X, y, seed=0, population_size=200, generations=10**6, time_limit=0.2)
+    r = zcfast.evolve(
+        X, y, seed=0, population_size=200, generations=10**6, time_limit=0.2, ensemble=1
+    )
     assert r.stop_reason == "time_limit" and r.history.height < 10**6
-    r = zcfast.evolve(X, y, seed=0, population_size=200, generations=50, target_fitness=0.5)
+    r = zcfast.evolve(
+        X, y, seed=0, population_size=200, generations=50, target_fitness=0.5, ensemble=1
+    )
     assert r.stop_reason == "target_fitness" and r.best.fitness >= 0.5
     seen: list[int] = []
 
@@ -174,8 +180,8 @@ def test_ctrl_c_returns_the_best_so_far() -> None:
 
 def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
     X, y = synthetic()
-    r = zcfast.evolve(X, y, seed=0, progress=True, population_size=100, generations=3)
-    assert r.history.height == 3
+    r = zcfast.evolve(X, y, seed=0, progress=True, population_size=100, generations=3, ensemble=2)
+    assert r.history.height == 6
     assert "evolve" in capsys.readouterr().err
 
 

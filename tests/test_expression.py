@@ -132,7 +132,9 @@ def test_json_and_pickle_round_trips_give_same_scores() -> None:
     rng = np.random.default_rng(0)
     X = np.abs(rng.normal(size=(100, 3))) + 0.1
     y = X[:, 0] * X[:, 1] + rng.normal(scale=0.1, size=100)
-    result = zcfast.evolve(X, y, population_size=200, generations=5, seed=1, constants=(-2.0, 2.0))
+    result = zcfast.evolve(
+        X, y, population_size=200, generations=5, seed=1, constants=(-2.0, 2.0), ensemble=1
+    )
     for e in [result.best, *result.front]:
         back = Expression.from_json(e.to_json())
         assert back == e and back.fitness == e.fitness and str(back) == str(e)

@@ -115,7 +115,7 @@ def synthetic_task(n_archs: int, seed: int) -> tuple[pl.DataFrame, dict[str, flo
     return df, dict(zip(signal["arch"].to_list(), acc.tolist()))
 
 
-SMALL = {"population_size": 400, "generations": 15}
+SMALL = {"population_size": 400, "generations": 15, "ensemble": 1}
 
 
 def test_evolve_layerwise_finds_a_layer_wise_formula() -> None:

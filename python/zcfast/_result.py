@@ -10,10 +10,11 @@ import numpy as np
 import polars as pl
 
 from zcfast import _core
-from zcfast._ensemble import Ensemble, reference_quantiles
+from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._prepare import Prepared
 from zcfast._run import RunLog
+from zcfast._select import select
 from zcfast._settings import Settings
 from zcfast._stats import measure
 from zcfast.exceptions import InvalidValueError
@@ -61,6 +62,11 @@ class EvolveResult:
     members : list of EvolveResult or None
         With ``ensemble > 1``, the result of each bootstrap run (its ``validation_rows`` hold
         the architectures the run did not see).
+    validation : polars.DataFrame or None
+        With ``ensemble > 1``: the out-of-bag estimate of held-out quality of each procedure
+        ``evolve`` chose among (``procedure``, ``formula``, ``estimate``, ``spread``: the
+        standard deviation of the per-sample estimates, ``chosen``); ``best`` is the chosen
+        one, and its ``validation_fitness`` that estimate.
     """
 
     best: Expression | Ensemble
@@ -75,6 +81,7 @@ class EvolveResult:
     settings: Settings = field(repr=False)
     data: dict[str, Any] = field(repr=False)
     members: list[EvolveResult] | None = field(default=None, repr=False)
+    validation: pl.DataFrame | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         """A few readable lines: formula, fitness, size, generations, time."""
@@ -82,9 +89,14 @@ class EvolveResult:
             f"best:     {self.best}",
             f"fitness:  {self.best.fitness:.4f} ({self.settings.fitness}, training)",
         ]
-        if self.best.validation_fitness is not None:
-            what = "out-of-bag" if isinstance(self.best, Ensemble) else "validation"
-            lines.append(f"{what}: {self.best.validation_fitness:.4f}")
+        if self.validation is not None:
+            for row in self.validation.iter_rows(named=True):
+                mark = "*" if row["chosen"] else " "
+                est = "  n/a" if row["estimate"] is None else f"{row['estimate']:.4f}"
+                spread = "" if row["spread"] is None else f" ± {row['spread']:.3f}"
+                lines.append(f"out-of-bag {mark} {est}{spread}  {row['procedure']}")
+        elif self.best.validation_fitness is not None:
+            lines.append(f"validation: {self.best.validation_fitness:.4f}")
         lines.append(
             f"size:     {self.best.size}   generations: {self.history.height}"
             f"   time: {self.elapsed:.2f} s   seed: {self.seed}"
@@ -114,6 +126,7 @@ class EvolveResult:
             "settings": self.settings.to_dict(),
             "data": self.data,
             "members": None if self.members is None else [m.to_dict() for m in self.members],
+            "validation": None if self.validation is None else self.validation.to_dicts(),
         }
 
 
@@ -172,16 +185,20 @@ def combine_members(
     settings: Settings,
     started: float,
 ) -> EvolveResult:
-    """The ensemble result of bootstrap runs: members referenced to the full training table,
-    training fitness per task, the out-of-bag estimate, every run's history."""
-    reference, y = prepared.reference(0)
+    """The result of bootstrap runs: their ensemble (members referenced to the full training
+    table), or the baseline that beats it out of bag; training fitness per task; the
+    out-of-bag table of every procedure; every run's history."""
+    reference, _ = prepared.reference(0)
     ensemble = Ensemble.from_members([m.best for m in members], reference)
-    per_task = []
-    for t in range(len(prepared.tasks)):
-        table, targets = prepared.reference(t)
-        per_task.append(_fitness(settings, ensemble.evaluate(table), targets))
-    fit = min(per_task) if settings.aggregate == "min" else float(np.mean(per_task))
-    oob = _out_of_bag(ensemble, members, samples, prepared, settings)
+    seen = [np.searchsorted(prepared.kept[0], s.kept[0]) for s in samples]
+    best, validation = select(ensemble, seen, prepared, settings)
+    per_task = [
+        _fitness(settings, best.evaluate(table), targets)
+        for table, targets in (prepared.reference(t) for t in range(len(prepared.tasks)))
+    ]
+    valid = [f for f in per_task if f is not None]
+    fit = (min(valid) if settings.aggregate == "min" else float(np.mean(valid))) if valid else None
+    estimate = validation.filter(pl.col("chosen"))["estimate"].item()
     for m, sample in zip(members, samples):
         m.validation_rows = [
             np.setdiff1d(all_rows, seen) for all_rows, seen in zip(prepared.kept, sample.kept)
@@ -191,7 +208,7 @@ def combine_members(
         how="vertical",
     )
     return EvolveResult(
-        best=replace(ensemble, fitness=fit, validation_fitness=oob, metric=settings.fitness),
+        best=replace(best, fitness=fit, validation_fitness=estimate, metric=settings.fitness),
         front=members[0].front,
         history=history,
         seed=settings.seed if settings.seed is not None else members[0].seed,
@@ -203,6 +220,7 @@ def combine_members(
         settings=settings,
         data={**prepared.info(), "ensemble_members": len(members)},
         members=members,
+        validation=validation,
     )
 
 
@@ -211,27 +229,3 @@ def _fitness(settings: Settings, scores: np.ndarray, targets: np.ndarray) -> flo
         return measure(settings.fitness, scores, targets, settings.top_fraction)
     except InvalidValueError:  # constant scores
         return None
-
-
-def _out_of_bag(
-    ensemble: Ensemble,
-    members: list[EvolveResult],
-    samples: list[Prepared],
-    prepared: Prepared,
-    settings: Settings,
-) -> float | None:
-    """Fitness on task 0 of each training architecture's mean quantile over the members whose
-    bootstrap sample left it out."""
-    table, y = prepared.reference(0)
-    n = len(y)
-    total, count = np.zeros(n), np.zeros(n)
-    for m, ref, sample in zip(ensemble.members, ensemble.references, samples):
-        unseen = np.ones(n, dtype=bool)
-        unseen[np.searchsorted(prepared.kept[0], sample.kept[0])] = False
-        q = reference_quantiles(m.evaluate(table), np.asarray(ref))
-        total[unseen] += q[unseen]
-        count[unseen] += 1
-    scored = count > 0
-    if scored.sum() < 3:
-        return None
-    return _fitness(settings, total[scored] / count[scored], y[scored])

@@ -174,6 +174,12 @@ def _seed(name: str, value: Any) -> int | None:
     return int(value)
 
 
+def _boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ArgumentTypeError(f"{name}: expected True or False, found {value!r}")
+    return bool(value)
+
+
 def _setting(default: Any, doc: str, check: Check) -> Any:
     return field(default=default, metadata={"doc": doc, "check": check})
 
@@ -195,7 +201,9 @@ class Settings:
     'kendall'
     """
 
-    population_size: int = _setting(4000, "individuals per generation", _int_at_least(1))
+    population_size: int = _setting(
+        2000, "individuals per generation (of each run of an ensemble)", _int_at_least(1)
+    )
     generations: int = _setting(
         100, "generations to run (the initial population counts as one)", _int_at_least(1)
     )
@@ -267,10 +275,16 @@ class Settings:
         None, "stop as soon as the best training fitness reaches this", _optional(_number)
     )
     ensemble: int = _setting(
-        1,
+        10,
         "runs on bootstrap samples of the training architectures whose rank-average is the"
         " result (zcfast.Ensemble); 1: a single formula",
         _int_at_least(1),
+    )
+    baselines: bool = _setting(
+        True,
+        "with ensemble > 1, estimate the best single column out of bag too, and return it"
+        " where the ensemble does not beat it (result.validation)",
+        _boolean,
     )
     seed: int | None = _setting(
         None, "same seed, same result for any n_threads; None draws one (result.seed)", _seed

@@ -33,8 +33,8 @@ macro_rules! settings {
 }
 
 settings! {
-    /// Individuals per generation.
-    population_size: usize = 4000,
+    /// Individuals per generation (of each run of an ensemble).
+    population_size: usize = 2000,
     /// Generations to run; the initial population counts as one.
     generations: usize = 100,
     /// Individuals drawn per tournament selection.
@@ -95,7 +95,10 @@ settings! {
     target_fitness: Option<f64> = None,
     /// Runs on bootstrap samples whose rank-average is the result (the Python package runs
     /// them one after another; the core evolves one at a time).
-    ensemble: usize = 1,
+    ensemble: usize = 10,
+    /// With an ensemble, judge the best single column out of bag too and return it where the
+    /// ensemble does not beat it (done by the Python package).
+    baselines: bool = true,
     /// Seed of every random decision: the same seed gives the same run.
     seed: u64 = 0,
     /// Worker threads (0: one per available core); results do not depend on it.
