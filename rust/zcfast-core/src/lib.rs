@@ -26,6 +26,7 @@ pub mod fastmath;
 pub mod fitness;
 pub mod function;
 pub mod gp;
+mod infix;
 pub mod matrix;
 mod named;
 pub mod pipeline;

@@ -11,7 +11,6 @@
 //! in a layer-wise program every feature sits below one. A program without reductions is a
 //! *flat* program: one value per row, rows being architectures.
 
-use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
 use crate::error::{CoreError, Result};
@@ -190,84 +189,11 @@ impl Program {
         Self::new(nodes)
     }
 
-    /// Readable infix formula using `names` for the features (`x<j>` where a name is missing).
+    /// Readable infix formula using `names` for the features (`x<j>` where a name is missing),
+    /// with the fewest parentheses; linear in the size of the program.
     pub fn to_infix(&self, names: &[String]) -> String {
-        let mut stack: Vec<(String, u8)> = Vec::new();
-        for node in &self.nodes {
-            let item = match *node {
-                Node::Var(v) => (
-                    names
-                        .get(v as usize)
-                        .cloned()
-                        .unwrap_or_else(|| format!("x{v}")),
-                    ATOM,
-                ),
-                Node::Const(c) => {
-                    let text = format_const(c);
-                    let prec = if c < 0.0 { NEG } else { ATOM };
-                    (text, prec)
-                }
-                Node::Reduce(r) => {
-                    let (a, _) = stack.pop().unwrap_or_default();
-                    (format!("{}({a})", r.name()), ATOM)
-                }
-                Node::Func(f) if f.arity() == 1 => {
-                    let (a, pa) = stack.pop().unwrap_or_default();
-                    match f {
-                        Function::Neg => (format!("-{}", paren(a, pa, NEG + 1)), NEG),
-                        Function::Square => (format!("{}^2", paren(a, pa, ATOM)), POW),
-                        _ => (format!("{}({a})", f.name()), ATOM),
-                    }
-                }
-                Node::Func(f) => {
-                    let (b, pb) = stack.pop().unwrap_or_default();
-                    let (a, pa) = stack.pop().unwrap_or_default();
-                    match f {
-                        Function::Add => (
-                            format!("{} + {}", paren(a, pa, SUM), paren(b, pb, SUM)),
-                            SUM,
-                        ),
-                        Function::Sub => (
-                            format!("{} - {}", paren(a, pa, SUM), paren(b, pb, SUM + 1)),
-                            SUM,
-                        ),
-                        Function::Mul => (
-                            format!("{} * {}", paren(a, pa, PROD), paren(b, pb, PROD)),
-                            PROD,
-                        ),
-                        Function::Div => (
-                            format!("{} / {}", paren(a, pa, PROD), paren(b, pb, PROD + 1)),
-                            PROD,
-                        ),
-                        _ => (format!("{}({a}, {b})", f.name()), ATOM),
-                    }
-                }
-            };
-            stack.push(item);
-        }
-        stack.pop().map(|(s, _)| s).unwrap_or_default()
+        crate::infix::to_infix(&self.nodes, names)
     }
-}
-
-// Operator precedence levels for infix printing; higher binds tighter.
-const SUM: u8 = 1;
-const PROD: u8 = 2;
-const NEG: u8 = 3;
-const POW: u8 = 4;
-const ATOM: u8 = 5;
-
-fn paren(text: String, prec: u8, min: u8) -> String {
-    if prec < min {
-        format!("({text})")
-    } else {
-        text
-    }
-}
-
-fn format_const(c: f64) -> String {
-    let mut s = String::new();
-    let _ = write!(s, "{c:?}");
-    s
 }
 
 fn node_label(node: Node) -> String {
