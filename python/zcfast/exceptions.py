@@ -13,6 +13,8 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "ConfigError",
+    "ExecutorError",
+    "InternalError",
     "InvalidValueError",
     "MissingDependencyError",
     "ShapeError",
@@ -47,3 +49,13 @@ class ConfigError(ZcfastError, ValueError):
 
 class MissingDependencyError(ZcfastError, ImportError):
     """An optional dependency (e.g. PyTorch for ``zcfast.metrics``) is not installed."""
+
+
+class ExecutorError(ZcfastError, RuntimeError):
+    """Workers could not be started or reached (e.g. an unreachable Ray cluster), or a worker
+    raised outside the per-architecture error handling (e.g. zcfast missing on a Ray node)."""
+
+
+class InternalError(ZcfastError, RuntimeError):
+    """A bug in zcfast: the Rust core failed in a way input checks should have prevented (a
+    panic caught at the binding). Please report it with the input that caused it."""

@@ -43,12 +43,14 @@ is finite (NaN/±inf become :data:`SENTINEL`).  The conv2d/linear rows sum to th
 Σ fisher = fisher, Σ grasp = grasp, ln Σ synflow = synflow.  :func:`layer_primitives_many`
 stacks the tables of many architectures of a search space (an ``arch`` column first, ``error``
 last), and :func:`score_archs_and_layers` returns :func:`score_archs`' proxy matrix and that
-long table from one pass per architecture.
+long table from one pass per architecture.  The three take ``executor=`` (this process, local
+worker processes or a Ray cluster) and ``out=`` (a directory the rows stream to, which a rerun
+resumes; :func:`read_scores` reads it back).
 
 Public API: :func:`compute`, :func:`layer_primitives`, :func:`score_archs`,
-:func:`layer_primitives_many`, :func:`score_archs_and_layers`, :func:`count_params`,
-:func:`count_flops`, :func:`example_batch`, :data:`PROXIES`, :data:`SENTINEL`,
-:data:`LAYER_COLUMNS`.
+:func:`layer_primitives_many`, :func:`score_archs_and_layers`, :func:`read_scores`,
+:func:`count_params`, :func:`count_flops`, :func:`example_batch`, :data:`PROXIES`,
+:data:`SENTINEL`, :data:`LAYER_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from zcfast.metrics._batches import BATCH_SOURCES, example_batch
 from zcfast.metrics._common import PROXIES, SENTINEL
 from zcfast.metrics._score import layer_primitives_many, score_archs, score_archs_and_layers
 from zcfast.metrics._static import count_flops, count_params
+from zcfast.metrics._store import read_scores
 
 __all__ = [
     "BATCH_SOURCES",
@@ -79,6 +82,7 @@ __all__ = [
     "example_batch",
     "layer_primitives",
     "layer_primitives_many",
+    "read_scores",
     "score_archs",
     "score_archs_and_layers",
 ]

@@ -1,0 +1,200 @@
+"""``zcfast score-archs``: score the architectures of a space into a directory of part files.
+
+zcfast score-archs --space nb201 --sample 1000 --seed 0 --out scores/ [--proxies a,b,c]
+zcfast score-archs --archs archs.txt --out scores/ --executor ray --workers 8 [--resume]
+zcfast score-archs --all --layers --out layers/ --executor processes
+
+Rows stream to ``--out`` as they are scored (``zcfast.metrics.read_scores`` reads them back);
+Ctrl-C or a killed run leaves every finished row there, and ``--resume`` finishes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from zcfast import datasets
+from zcfast.exceptions import InvalidValueError
+
+__all__ = ["add_score_archs_parser", "run_score_archs"]
+
+#: Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+INTERRUPTED = 130
+_TABLE_SUFFIXES = (".csv", ".parquet", ".arrow", ".ipc", ".feather")
+
+
+def add_score_archs_parser(sub: Any) -> None:
+    """Adds the ``score-archs`` subcommand to the CLI's subparsers."""
+    p = sub.add_parser(
+        "score-archs",
+        help="score a space's architectures into a directory (resumable, parallel)",
+        description="Build and score architectures with zcfast.metrics, streaming the rows to"
+        " --out as Parquet part files; Ctrl-C or a crash keeps every finished row, and"
+        " --resume scores only what is missing.",
+    )
+    p.add_argument("--space", default="nb201", help="search space (default nb201)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--archs",
+        type=Path,
+        help="architectures: a text file with one key per line, or a CSV/Parquet table with"
+        " an arch or net column",
+    )
+    which.add_argument("--sample", type=int, metavar="N", help="N architectures drawn uniformly")
+    which.add_argument("--all", action="store_true", help="every architecture of the space")
+    p.add_argument("--seed", type=int, default=0, help="sample, weights and noise seed (0)")
+    p.add_argument("--proxies", default=None, help="comma-separated proxies (default: all)")
+    p.add_argument(
+        "--layers",
+        action="store_true",
+        help="write the per-layer primitive table instead (with --proxies: both tables)",
+    )
+    p.add_argument("--batch-size", type=int, default=64, help="images in the batch (64)")
+    p.add_argument("--input-size", type=int, default=32, help="image side (32)")
+    p.add_argument("--num-classes", type=int, default=10, help="classifier outputs (10)")
+    p.add_argument("--data", choices=["digits", "noise"], default="digits", help="batch source")
+    p.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
+    p.add_argument("--out", type=Path, required=True, help="directory for the part files")
+    p.add_argument(
+        "--executor",
+        default="inline",
+        metavar="inline|processes|ray|ADDRESS",
+        help="where architectures are scored: this process, local worker processes, Ray, or"
+        " the Ray cluster at host:port / ray://host:port (default inline)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="worker processes or Ray workers")
+    p.add_argument("--chunk-size", type=int, default=None, help="architectures per work unit")
+    p.add_argument("--resume", action="store_true", help="add the missing rows to --out")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run_score_archs(args: argparse.Namespace) -> int:
+    """The ``score-archs`` command; returns the exit status."""
+    from zcfast import metrics
+    from zcfast.spaces import get_space
+
+    if args.out.exists() and not args.resume:
+        raise InvalidValueError(
+            f"--out: {str(args.out)!r} exists; pass --resume to add the missing rows to it,"
+            " or choose another directory"
+        )
+    space = get_space(args.space)
+    archs = _archs(args, space)
+    keys = {_key(space, a) for a in archs}
+    before = len(keys & _done_keys(args.out)) if args.out.exists() else 0
+    x, y = metrics.example_batch(
+        args.batch_size,
+        args.input_size,
+        source=args.data,
+        num_classes=args.num_classes,
+        seed=args.seed,
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # the summary below says what an interruption left; the library's warning would repeat it
+        warnings.filterwarnings("ignore", message=".*interrupted;", category=UserWarning)
+        try:
+            _score(args, space, archs, x, y)
+        except KeyboardInterrupt:
+            pass  # between architectures (the loop itself returns what it finished)
+    elapsed = time.perf_counter() - start
+    return _report(args, keys, before, elapsed)
+
+
+def _score(args: argparse.Namespace, space: Any, archs: list[Any], x: Any, y: Any) -> None:
+    from zcfast import metrics
+
+    common: dict[str, Any] = dict(
+        inputs=x,
+        labels=y,
+        num_classes=args.num_classes,
+        device=args.device,
+        progress=not args.no_progress,
+        seed=args.seed,
+        input_size=args.input_size,
+        executor=args.executor,
+        workers=args.workers,
+        out=args.out,
+        chunk_size=args.chunk_size,
+    )
+    proxies = None if args.proxies is None else [p.strip() for p in args.proxies.split(",")]
+    if args.layers and proxies is not None:
+        metrics.score_archs_and_layers(space, archs, proxies=proxies, **common)
+    elif args.layers:
+        metrics.layer_primitives_many(space, archs, **common)
+    else:
+        metrics.score_archs(space, archs, proxies=proxies, **common)
+
+
+def _archs(args: argparse.Namespace, space: Any) -> list[Any]:
+    if args.all:
+        return list(space.enumerate())
+    if args.sample is not None:
+        if args.sample < 1:
+            raise InvalidValueError(f"--sample: expected a positive count, found {args.sample}")
+        return list(space.sample(args.sample, seed=args.seed))
+    return _read_archs(Path(args.archs))
+
+
+def _read_archs(path: Path) -> list[Any]:
+    """Architectures from a table's ``arch``/``net`` column or from a text file, one per line
+    (blank lines and ``#`` comments skipped; a line of digits is an index of the space)."""
+    if path.suffix.lower() in _TABLE_SUFFIXES:
+        table = datasets.read_table(path)
+        column = next((c for c in ("arch", "net") if c in table.columns), None)
+        if column is None:
+            raise InvalidValueError(
+                f"--archs: expected an arch or net column in {path.name}, found"
+                f" {', '.join(table.columns)}"
+            )
+        return table[column].drop_nulls().to_list()
+    try:
+        lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidValueError(f"--archs: expected a readable text file, found {exc}") from None
+    texts = [line.strip() for line in lines]
+    return [int(t) if t.isdigit() else t for t in texts if t and not t.startswith("#")]
+
+
+def _key(space: Any, arch: Any) -> str:
+    from zcfast.exceptions import ZcfastError
+
+    try:
+        return str(space.key(arch))
+    except ZcfastError:
+        return str(arch)  # scored as an error row under this key
+
+
+def _done_keys(out: Path) -> set[str]:
+    from zcfast.metrics import read_scores
+
+    return set(read_scores(out).select("arch").collect()["arch"].to_list())
+
+
+def _report(args: argparse.Namespace, keys: set[str], before: int, elapsed: float) -> int:
+    import polars as pl
+
+    from zcfast.metrics import read_scores
+
+    rows = read_scores(args.out).filter(pl.col("arch").is_in(list(keys)))
+    counts = rows.select(
+        pl.col("arch").n_unique().alias("done"),
+        pl.col("arch").filter(pl.col("error").is_not_null()).n_unique().alias("errors"),
+    ).collect()
+    done, errors = int(counts["done"][0]), int(counts["errors"][0])
+    print(
+        f"scored:   {done - before} architectures of {args.space} in {elapsed:.1f} s"
+        f" ({args.executor}); {before} were there already"
+    )
+    print(f"errors:   {errors} architectures with an error row")
+    if done < len(keys):
+        print(
+            f"stopped:  {len(keys) - done} of {len(keys)} architectures not scored yet;"
+            f" rerun with --resume to finish"
+        )
+        return INTERRUPTED
+    print(f"wrote:    {args.out} ({done} architectures; zcfast.metrics.read_scores reads it)")
+    return 0

@@ -1,0 +1,410 @@
+"""Where chunks of architectures are scored: this process, local worker processes, or Ray.
+
+Every executor runs the same unit of work, ``job(archs)`` (a :class:`ScoreJob` call), and only
+decides where: :class:`InlineExecutor` calls it here, :class:`ProcessExecutor` in a pool of
+spawned processes that each received the job once (its initializer), :class:`RayExecutor` in
+Ray actors that each fetched the job from the object store once.  The driver
+(:mod:`zcfast.metrics._runner`) submits chunks up to ``slots`` at a time and collects
+:class:`Finished` ones; a chunk whose worker died comes back with ``result=None`` for the
+driver to submit again.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import pickle
+import signal
+import socket
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from zcfast.exceptions import ConfigError, ExecutorError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from zcfast.metrics._score import ChunkResult, ScoreJob
+
+__all__ = ["EXECUTORS", "Chunk", "Executor", "Finished", "make_executor"]
+
+#: Executor names; any other value must be a Ray address.
+EXECUTORS = ("inline", "processes", "ray")
+#: Seconds to wait for a Ray address to accept a connection (ray.init itself waits forever).
+CONNECT_TIMEOUT = 5.0
+
+
+@dataclass
+class Chunk:
+    """Consecutive architectures of the caller's list: chunk ``index``, from ``offset`` in it."""
+
+    index: int
+    offset: int
+    archs: list[Any]
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.index, self.offset)
+
+    def singletons(self) -> list[Chunk]:
+        """The chunk split into one chunk per architecture (to isolate one that kills workers)."""
+        return [Chunk(self.index, self.offset + i, [a]) for i, a in enumerate(self.archs)]
+
+
+@dataclass
+class Finished:
+    """A chunk back from its worker: its result, or ``None`` when the worker died."""
+
+    chunk: Chunk
+    result: ChunkResult | None
+
+
+class Executor(Protocol):
+    """What the driver needs from an executor."""
+
+    slots: int
+
+    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
+        """Gets workers ready for ``job``; ``progress(n)`` is called as architectures finish."""
+        ...
+
+    def submit(self, chunk: Chunk) -> None: ...
+
+    def wait(self) -> list[Finished]:
+        """Blocks until at least one submitted chunk is back."""
+        ...
+
+    def close(self, abort: bool) -> None:
+        """Releases the workers; ``abort`` stops chunks still running (Ctrl-C, an error)."""
+        ...
+
+
+def make_executor(executor: Any, workers: Any) -> Executor:
+    """The executor named by ``executor`` (``None``, a name of :data:`EXECUTORS` or a Ray
+    address) with ``workers`` slots; checks the arguments, starts nothing.
+
+    Example
+    -------
+    >>> make_executor("processes", 2).slots
+    2
+    """
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise ConfigError(f"workers: expected a positive int or None, found {workers!r}")
+    if executor is None or executor == "inline":
+        if workers not in (None, 1):
+            raise ConfigError(
+                f"workers: expected None for executor='inline' (one process), found {workers}"
+            )
+        return InlineExecutor()
+    if executor == "processes":
+        return ProcessExecutor(workers or _cpu_count())
+    if executor == "ray":
+        return RayExecutor(None, workers)
+    if isinstance(executor, str) and _split_address(executor) is not None:
+        return RayExecutor(executor, workers)
+    raise ConfigError(
+        f"executor: expected one of {', '.join(EXECUTORS)} or a Ray address ('host:port',"
+        f" 'ray://host:port'), found {executor!r}"
+    )
+
+
+class InlineExecutor:
+    """Scores each chunk in this process, when the driver waits for it."""
+
+    slots = 1
+
+    def __init__(self) -> None:
+        self._job: ScoreJob | None = None
+        self._progress: Callable[[int], None] = lambda n: None
+        self._queued: list[Chunk] = []
+
+    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
+        job.place()  # a device this process lacks fails here, before anything is written
+        self._job, self._progress = job, progress
+
+    def submit(self, chunk: Chunk) -> None:
+        self._queued.append(chunk)
+
+    def wait(self) -> list[Finished]:
+        assert self._job is not None, "start() first"
+        chunk = self._queued.pop(0)
+        return [Finished(chunk, self._job(chunk.archs, on_arch=self._progress))]
+
+    def close(self, abort: bool) -> None:
+        self._queued.clear()
+
+
+# ----------------------------------------------------------------------------------------------
+# local worker processes
+
+#: The job of this worker process (set by its initializer).
+_PROCESS_JOB: ScoreJob | None = None
+
+
+def _init_process(job: ScoreJob, counter: Any, threads: int) -> None:
+    global _PROCESS_JOB
+    import torch
+
+    # Ctrl-C is the driver's to handle: it stops the pool, workers must not die half-way
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+    with counter.get_lock():
+        index = int(counter.value)
+        counter.value += 1
+    job.place(index)
+    _PROCESS_JOB = job
+
+
+def _score_in_process(archs: list[Any]) -> ChunkResult:
+    assert _PROCESS_JOB is not None, "the pool initializer sets the job"
+    return _PROCESS_JOB(archs)
+
+
+class ProcessExecutor:
+    """A pool of ``workers`` spawned processes, each holding the job (batch included) once and
+    computing with its share of the torch threads; a pool broken by a dead worker is rebuilt.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.slots = workers
+        self._context = multiprocessing.get_context("spawn")  # fork is unsafe with torch threads
+        self._counter = self._context.Value("i", 0)
+        self._initargs: tuple[Any, ...] = ()
+        self._pool: cf.ProcessPoolExecutor | None = None
+        # each future with its chunk and the pool it ran in (a broken pool's futures come
+        # back one by one, after a fresh pool may already be running)
+        self._futures: dict[cf.Future[ChunkResult], tuple[Chunk, cf.ProcessPoolExecutor]] = {}
+        self._progress: Callable[[int], None] = lambda n: None
+
+    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
+        import torch
+
+        try:
+            pickle.dumps(job)
+        except Exception as exc:
+            raise ExecutorError(
+                f"executor='processes': the job must be picklable (space, loss_fn), found {exc}"
+            ) from None
+        threads = max(1, torch.get_num_threads() // self.slots)
+        self._initargs = (job, self._counter, threads)
+        self._progress = progress
+
+    def submit(self, chunk: Chunk) -> None:
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.slots,
+                mp_context=self._context,
+                initializer=_init_process,
+                initargs=self._initargs,
+            )
+        future = self._pool.submit(_score_in_process, chunk.archs)
+        self._futures[future] = (chunk, self._pool)
+
+    def wait(self) -> list[Finished]:
+        ready, _ = cf.wait(list(self._futures), return_when=cf.FIRST_COMPLETED)
+        finished = []
+        for future in ready:
+            chunk, pool = self._futures.pop(future)
+            exc = future.exception()
+            if isinstance(exc, BrokenProcessPool):
+                if pool is self._pool:
+                    self._discard_pool()  # the next submit starts a fresh one
+                finished.append(Finished(chunk, None))
+            elif exc is not None:
+                raise ExecutorError(f"executor='processes': a worker raised {exc!r}") from exc
+            else:
+                result = future.result()
+                self._progress(result.n_done)
+                finished.append(Finished(chunk, result))
+        return finished
+
+    def close(self, abort: bool) -> None:
+        if abort:
+            self._futures.clear()
+            self._discard_pool()
+        elif self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _discard_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # kill the workers rather than wait for chunks nobody will read; Python >= 3.14 has
+        # terminate_workers(), earlier versions keep the processes in a private mapping
+        terminate = getattr(pool, "terminate_workers", None)
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Ray
+
+
+class _RayWorker:
+    """A Ray actor: holds the job (fetched from the object store once, the batch moved to its
+    GPU once) and scores the chunks sent to it."""
+
+    def __init__(self, job_box: list[Any]) -> None:
+        import ray
+
+        # the ObjectRef travels in a list so that Ray hands it over instead of the object
+        self.job: ScoreJob = ray.get(job_box[0])
+        self.job.place()
+
+    def score(self, archs: list[Any]) -> ChunkResult:
+        return self.job(archs)
+
+
+def _import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise MissingDependencyError(
+            "executor: Ray is not installed: pip install 'zcfast[ray]'"
+        ) from None
+    return ray
+
+
+def _split_address(address: str) -> tuple[str, int] | None:
+    """(host, port) of ``"host:port"`` or ``"ray://host:port"``, else ``None``."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return None
+    return host.strip("[]"), int(port)
+
+
+def _probe(address: str) -> None:
+    """Raises :class:`ExecutorError` unless ``address`` accepts a TCP connection soon."""
+    host_port = _split_address(address)
+    if host_port is None:
+        raise ConfigError(
+            f"RAY_ADDRESS: expected 'host:port' or 'ray://host:port', found {address!r}"
+        )
+    try:
+        socket.create_connection(host_port, timeout=CONNECT_TIMEOUT).close()
+    except OSError as exc:
+        raise ExecutorError(
+            f"executor: cannot reach the Ray cluster at {address!r} ({exc.strerror or exc});"
+            f" is it running (`ray start --head` on that machine)?"
+        ) from None
+
+
+#: Ray errors of a lost worker, node or result (subclasses included); any other stops the run.
+_RAY_LOST = {
+    "RayActorError",
+    "WorkerCrashedError",
+    "NodeDiedError",
+    "LocalRayletDiedError",
+    "ObjectLostError",
+    "OutOfMemoryError",
+}
+
+
+def _is_lost(exc: BaseException) -> bool:
+    return any(c.__name__ in _RAY_LOST for c in type(exc).__mro__)
+
+
+class RayExecutor:
+    """``slots`` Ray actors of one CPU each (and one GPU each when the cluster has GPUs), one
+    chunk at a time each; a dead actor is restarted by Ray and its chunk sent out again.
+
+    ``address=None`` uses the Ray connection this process has open, else connects to
+    ``RAY_ADDRESS`` or starts a local Ray instance; an address connects to that cluster.  A
+    connection made here is closed at the end of the call.
+    """
+
+    def __init__(self, address: str | None, workers: int | None) -> None:
+        self.address = address
+        self.slots = workers or 1
+        self._workers = workers
+        self._ray: Any = None
+        self._connected_here = False
+        self._job_box: list[Any] = []
+        self._idle: list[Any] = []
+        self._busy: dict[Any, tuple[Chunk, Any]] = {}
+        self._progress: Callable[[int], None] = lambda n: None
+
+    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
+        ray = self._ray = _import_ray()
+        if ray.is_initialized() and self.address is not None:
+            raise ConfigError(
+                f"executor: Ray is already connected in this process (ray.init was called), so"
+                f" it cannot connect to {self.address!r}; pass executor='ray' to use that"
+                f" connection"
+            )
+        if not ray.is_initialized():
+            self._connect(ray)
+        resources = ray.cluster_resources()
+        wants_gpu = job.device is None or not job.device.startswith("cpu")
+        gpus = int(resources.get("GPU", 0)) if wants_gpu else 0
+        self.slots = self._workers or max(1, gpus or int(resources.get("CPU", 1)))
+        try:
+            # held for the whole run: a restarted actor fetches the job again
+            self._job_box = [ray.put(job)]
+        except Exception as exc:
+            raise ExecutorError(f"executor: cannot send the job to Ray ({exc})") from None
+        # Ray restarts an actor whose process died; the driver resends its chunk (and gives
+        # up on an architecture that keeps killing workers), so Ray itself retries nothing
+        actor = ray.remote(_RayWorker).options(
+            num_cpus=1, num_gpus=1 if gpus else 0, max_restarts=-1, max_task_retries=0
+        )
+        self._idle = [actor.remote(self._job_box) for _ in range(self.slots)]
+        self._progress = progress
+
+    def _connect(self, ray: Any) -> None:
+        target = self.address or os.environ.get("RAY_ADDRESS")
+        if target and target != "auto":
+            _probe(target)
+        try:
+            ray.init(address=self.address, logging_level="WARNING")
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ExecutorError(f"executor: cannot connect to Ray at {target!r} ({exc})") from None
+        self._connected_here = True
+
+    def submit(self, chunk: Chunk) -> None:
+        actor = self._idle.pop()
+        self._busy[actor.score.remote(chunk.archs)] = (chunk, actor)
+
+    def wait(self) -> list[Finished]:
+        ray = self._ray
+        ready, _ = ray.wait(list(self._busy), num_returns=1)
+        finished = []
+        for ref in ready:
+            chunk, actor = self._busy.pop(ref)
+            self._idle.append(actor)
+            try:
+                result = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                if not _is_lost(exc):
+                    raise ExecutorError(f"executor: a Ray worker failed: {exc}") from None
+                finished.append(Finished(chunk, None))
+                continue
+            self._progress(result.n_done)
+            finished.append(Finished(chunk, result))
+        return finished
+
+    def close(self, abort: bool) -> None:
+        ray = self._ray
+        if ray is None:
+            return
+        for actor in [*self._idle, *(a for _, a in self._busy.values())]:
+            ray.kill(actor)
+        self._idle, self._busy, self._job_box = [], {}, []
+        if self._connected_here:
+            ray.shutdown()
+            self._connected_here = False

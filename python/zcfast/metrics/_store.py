@@ -1,0 +1,273 @@
+"""``out=``: a directory of Parquet part files that scoring runs stream into and resume from.
+
+Layout::
+
+    OUT/zcfast-scores.json                what the rows are scores of (the manifest)
+    OUT/proxies/part-R-C-O.parquet        one chunk's rows: run R, chunk C, offset O in it
+    OUT/layers/part-R-C-O.parquet         the same chunk's layer rows (layer tables only)
+
+Each part is written to a hidden temporary file, flushed to disk and renamed into place, so a
+part is complete or absent whatever happens to the process (Ctrl-C, SIGKILL, power loss).  A
+chunk counts as done when its part of the first table exists; that part is renamed last.  The
+manifest records the space, proxies, batch fingerprint, seed, settings and columns; opening a
+directory made by a different call is an error that leaves it untouched.  Parts sort by (run,
+chunk, offset): the caller's order within a run, a resumed run after the earlier ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+
+from zcfast.exceptions import InvalidValueError
+
+__all__ = ["ChunkKey", "ScoreStore", "read_scores"]
+
+MANIFEST = "zcfast-scores.json"
+FORMAT = "zcfast.scores/1"
+#: Manifest entries that must agree for a call to add rows to an existing directory.
+COMPARED = ("tables", "space", "proxies", "batch", "seed", "settings", "columns")
+_PART = re.compile(r"^part-(\d+)-(\d+)-(\d+)\.parquet$")
+#: What a process killed while creating the manifest leaves (ignored, then removed).
+_MANIFEST_TMP = re.compile(rf"^\.{re.escape(MANIFEST)}\.\d+\.tmp$")
+_DTYPES = {"String": pl.String, "Float64": pl.Float64, "Int64": pl.Int64}
+
+#: (chunk index, offset of its first architecture in the chunk) names a part within a run.
+ChunkKey = tuple[int, int]
+
+
+class ScoreStore:
+    """An ``out=`` directory: check it against a call, open it for writing, commit parts.
+
+    Example
+    -------
+    >>> import tempfile
+    >>> manifest = {"tables": ["proxies"], "space": "toy", "proxies": ["params"], "batch": {},
+    ...             "seed": 0, "settings": {}, "columns": {"proxies": [["arch", "String"],
+    ...             ["params", "Float64"], ["error", "String"]]}}
+    >>> store = ScoreStore.check(Path(tempfile.mkdtemp()) / "out", manifest)
+    >>> store.open()
+    >>> store.commit((0, 0), {"proxies": pl.DataFrame({"arch": ["a"], "params": [1.0],
+    ...                                                "error": [None]})})
+    >>> store.scan("proxies").collect()["arch"].to_list()
+    ['a']
+    """
+
+    def __init__(self, path: Path, manifest: dict[str, Any], existing: bool) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.existing = existing
+        self.tables: list[str] = list(manifest["tables"])
+        self.run = 0
+        self._lock: IO[bytes] | None = None
+
+    @classmethod
+    def check(cls, out: str | os.PathLike[str], manifest: dict[str, Any]) -> ScoreStore:
+        """The store for ``out`` if it is absent, empty or made by the same kind of call;
+        reads only (the directory is untouched whatever the answer)."""
+        path = Path(out)
+        wanted = json.loads(json.dumps({"format": FORMAT, **manifest}))
+        if path.exists() and not path.is_dir():
+            raise InvalidValueError(
+                f"out: expected a directory for the part files, found the file {str(path)!r}"
+            )
+        found = _read_manifest(path) if path.is_dir() else None
+        if found is None:
+            if path.is_dir() and any(not _MANIFEST_TMP.match(f.name) for f in path.iterdir()):
+                raise InvalidValueError(
+                    f"out: expected a zcfast score directory (with {MANIFEST}) or a new or"
+                    f" empty one, found {str(path)!r} holding other files"
+                )
+            return cls(path, wanted, existing=False)
+        for name in COMPARED:
+            if found.get(name) != wanted[name]:
+                raise InvalidValueError(
+                    f"out: {str(path)!r} holds scores with a different {_what(name)}"
+                    f" ({_short(found.get(name))}; this call: {_short(wanted[name])}); give"
+                    f" another out= or the same arguments as the run that made it"
+                )
+        return cls(path, found, existing=True)
+
+    def open(self) -> None:
+        """Creates the directory (or takes over an existing one): locks it against a second
+        writer, removes what an interrupted run left unfinished, starts a new run number."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.existing:
+            _create_manifest(self.path / MANIFEST, json.dumps(self.manifest, indent=2).encode())
+        self._lock = _lock(self.path / MANIFEST)
+        for table in self.tables:
+            (self.path / table).mkdir(exist_ok=True)
+        committed = self._committed()
+        self._remove_leftovers(committed)
+        self.run = 1 + max((r for r, _, _ in committed), default=-1)
+
+    def _remove_leftovers(self, committed: set[tuple[int, int, int]]) -> None:
+        """Temporary files of killed writers, and parts of a chunk whose first-table part was
+        never renamed into place (the chunk is not done: it will be scored again)."""
+        for f in self.path.iterdir():
+            if _MANIFEST_TMP.match(f.name):
+                f.unlink(missing_ok=True)
+        for table in self.tables:
+            for f in (self.path / table).iterdir():
+                m = _PART.match(f.name)
+                if f.name.endswith(".tmp") or (m is not None and _ids(m) not in committed):
+                    f.unlink()
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def done_keys(self) -> set[str]:
+        """Architecture keys with rows in the store."""
+        files = self._files(self.tables[0])
+        if not files:
+            return set()
+        return set(pl.scan_parquet(files).select("arch").collect()["arch"].to_list())
+
+    def commit(self, key: ChunkKey, frames: dict[str, pl.DataFrame]) -> None:
+        """Writes one chunk's frames as parts of this run (the first table's part last)."""
+        name = f"part-{self.run:04d}-{key[0]:08d}-{key[1]:05d}.parquet"
+        for table in reversed(self.tables):
+            final = self.path / table / name
+            tmp = final.with_name(f".{name}.tmp")
+            frames[table].write_parquet(tmp)
+            _fsync(tmp)
+            os.replace(tmp, final)
+            _fsync_dir(final.parent)
+
+    def scan(self, table: str) -> pl.LazyFrame:
+        """The committed rows of ``table``, parts in (run, chunk, offset) order."""
+        files = self._files(table)
+        if not files:
+            schema = {c: _DTYPES[d] for c, d in self.manifest["columns"][table]}
+            return pl.LazyFrame(schema=schema)
+        return pl.scan_parquet(files)
+
+    def _committed(self) -> set[tuple[int, int, int]]:
+        folder = self.path / self.tables[0]
+        found = (_PART.match(f.name) for f in folder.iterdir()) if folder.is_dir() else ()
+        return {_ids(m) for m in found if m is not None}
+
+    def _files(self, table: str) -> list[Path]:
+        done = sorted(self._committed())
+        return [self.path / table / f"part-{r:04d}-{c:08d}-{o:05d}.parquet" for r, c, o in done]
+
+
+def read_scores(out: str | os.PathLike[str], table: str | None = None) -> pl.LazyFrame:
+    """The rows a scoring run with ``out=`` wrote, including one that was interrupted or killed.
+
+    Parameters
+    ----------
+    out:
+        The ``out=`` directory of :func:`score_archs`, :func:`layer_primitives_many` or
+        :func:`score_archs_and_layers` (or of ``zcfast score-archs --out``).
+    table:
+        ``"proxies"`` or ``"layers"`` (default: the one table, or ``"proxies"`` when the
+        directory holds both).
+
+    Returns
+    -------
+    polars.LazyFrame
+        Every finished row (parts half-written when the run stopped are not read), in the
+        order the rows were written.
+
+    Example
+    -------
+    >>> read_scores("scores/").collect()   # doctest: +SKIP
+    """
+    path = Path(out)
+    manifest = _read_manifest(path) if path.is_dir() else None
+    if manifest is None:
+        raise InvalidValueError(
+            f"out: expected a zcfast score directory (with {MANIFEST}), found {str(path)!r}"
+        )
+    store = ScoreStore(path, manifest, existing=True)
+    name = store.tables[0] if table is None else table
+    if name not in store.tables:
+        raise InvalidValueError(f"table: expected one of {', '.join(store.tables)}, found {name!r}")
+    return store.scan(name)
+
+
+def _ids(m: re.Match[str]) -> tuple[int, int, int]:
+    return int(m[1]), int(m[2]), int(m[3])
+
+
+def _read_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidValueError(f"out: cannot read {str(path / MANIFEST)!r} ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InvalidValueError(
+            f"out: expected {str(path / MANIFEST)!r} in format {FORMAT}, found another"
+        )
+    return data
+
+
+def _what(name: str) -> str:
+    return {"tables": "function (table set)", "proxies": "proxy set", "batch": "batch"}.get(
+        name, name
+    )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _create_manifest(path: Path, data: bytes) -> None:
+    """Writes the manifest whole, and only if no other process has created one meanwhile."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    _fsync(tmp)
+    try:
+        os.link(tmp, path)  # unlike a rename, fails if the manifest exists
+    except FileExistsError:
+        raise InvalidValueError(
+            f"out: {str(path.parent)!r} was created by another process meanwhile; rerun"
+        ) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    # a rename is durable once its directory is synced; Windows cannot open directories
+    if sys.platform == "win32":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _lock(manifest: Path) -> IO[bytes]:
+    """An exclusive lock held while the store is open, so two runs never write one directory
+    (the kernel drops it when the process dies, even by SIGKILL)."""
+    handle = open(manifest, "rb")
+    if sys.platform != "win32":
+        import fcntl
+
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise InvalidValueError(
+                f"out: {str(manifest.parent)!r} is being written by another running process"
+            ) from None
+    return handle
