@@ -134,9 +134,8 @@ def summarise(rows: list[dict[str, Any]]) -> str:
         si = np.array([r["single"] for r in rs])
         est = [abs(r["estimate"] - r["evolved"]) for r in rs if r["estimate"] is not None]
         err = f"{np.mean(est):.3f}" if est else "n/a"
-        lines.append(
-            f"| {name} | {np.median(ev):.3f} | {np.median(si):.3f} | {(ev >= si - 1e-12).sum()}/{len(rs)} | {err} |"
-        )
+        wins = f"{(ev >= si - 1e-12).sum()}/{len(rs)}"
+        lines.append(f"| {name} | {np.median(ev):.3f} | {np.median(si):.3f} | {wins} | {err} |")
     return "\n".join(lines)
 
 

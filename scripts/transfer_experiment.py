@@ -70,7 +70,8 @@ def run(data: dict[str, Any], split: int) -> dict[str, float]:
         own = zcfast.evolve(X[train], y[train], seed=split).best
         out[f"{t} -> {t}"] = held_out(own, X, y, test)
         j, sign = _best_single(X10.to_numpy()[train], y10[train])
-        out[f"best single (cifar10 training) -> {t}"] = zcfast.spearman(sign * X[test].to_numpy()[:, j], y[test])
+        single = sign * X[test].to_numpy()[:, j]
+        out[f"best single (cifar10 training) -> {t}"] = zcfast.spearman(single, y[test])
     shared = [c for c in data["nb101"][0].columns if c in X10.columns]
     to101 = zcfast.evolve(X10[train].select(shared), y10[train], seed=split).best
     X101, y101 = data["nb101"]
@@ -97,7 +98,10 @@ def _best_single(X: np.ndarray, y: np.ndarray) -> tuple[int, float]:
 
 
 def table(results: Sequence[dict[str, float]]) -> str:
-    lines = ["| trained on -> evaluated on | held-out Spearman, median of 10 splits |", "| --- | --- |"]
+    lines = [
+        "| trained on -> evaluated on | held-out Spearman, median of 10 splits |",
+        "| --- | --- |",
+    ]
     for key in results[0]:
         lines.append(f"| {key} | {np.median([r[key] for r in results]):.3f} |")
     return "\n".join(lines)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.hostile import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -48,3 +51,11 @@ def suite_zero_tasks(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray, 
     X, y = datasets.features_and_targets(datasets.load_suite_zero(NB101_JSON))
     out["nb101-cifar10"] = (datasets.replace_missing(X.to_numpy()), y.to_numpy(), X.columns)
     return out
+
+
+@pytest.fixture(scope="session")
+def hostile_worker() -> Iterator[Worker]:
+    """The process hostile-input cases run in (see tests/hostile.py)."""
+    worker = Worker()
+    yield worker
+    worker.close()

@@ -110,7 +110,7 @@ def test_function_subset_is_respected() -> None:
 
 def test_size_limit_and_parsimony() -> None:
     X, y = synthetic()
-    r = zcfast.evolve(X, y, seed=0, max_size=7, **SMALL)
+    r = zcfast.evolve(X, y, seed=0, max_size=7, init_depth=(1, 2), **SMALL)
     assert all(e.size <= 7 for e in [r.best, *r.front])
     lean = zcfast.evolve(X, y, seed=0, parsimony=0.05, **SMALL)
     assert lean.history["mean_size"][-1] < r.history["mean_size"][-1] + 5

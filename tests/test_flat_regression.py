@@ -50,6 +50,7 @@ CASES: dict[str, dict[str, Any]] = {
         "functions": list(zcfast.FUNCTIONS),
         "parsimony": 0.01,
         "max_size": 15,
+        "init_depth": (1, 3),
         **SMALL,
     },
     "demo-operators": {
@@ -61,7 +62,7 @@ CASES: dict[str, dict[str, Any]] = {
         "point_replace": 0.3,
         "tournament_size": 3,
         "elitism": 5,
-        "init_depth": (2, 5),
+        "init_depth": (2, 4),  # (2, 5) was recorded first; its full trees cannot fit max_size
         "max_depth": 8,
         **SMALL,
     },

@@ -21,4 +21,6 @@ def test_readme_settings_table_is_generated_from_settings() -> None:
         r"<!-- settings-table:[^\n]*-->\n(.*?)\n<!-- /settings-table -->", readme, re.S
     )
     assert block is not None, "README lost its settings-table markers"
-    assert block.group(1) == module.settings_table(), "run: python scripts/settings_table.py"
+    assert block.group(1) == module.settings_table(), (
+        "run: python scripts/settings_table.py --write"
+    )

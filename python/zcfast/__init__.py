@@ -22,17 +22,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from zcfast import datasets, exceptions
-from zcfast.exceptions import MissingDependencyError
 from zcfast._core import __version__
 from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import DEGENERATE_SCORE, FUNCTIONS, REDUCERS, Expression
 from zcfast._layers import LayerTable
 from zcfast._pareto import pareto_front
-from zcfast._search import SearchResult, search
 from zcfast._result import EvolveResult
+from zcfast._search import SearchResult, search
 from zcfast._settings import DEFAULT_FUNCTIONS, DEFAULT_REDUCERS, Settings
 from zcfast._stats import kendall, ndcg, pearson, precision, spearman, top_spearman, weighted_tau
+from zcfast.exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
     from zcfast import metrics, spaces
@@ -42,9 +42,9 @@ __all__ = [
     "DEFAULT_FUNCTIONS",
     "DEFAULT_REDUCERS",
     "DEGENERATE_SCORE",
-    "Ensemble",
     "FUNCTIONS",
     "REDUCERS",
+    "Ensemble",
     "EvolveResult",
     "Expression",
     "LayerTable",

@@ -168,8 +168,8 @@ def _report(
     result: SearchResult, proxy: Any, source: str, accuracy: dict[Any, float] | None
 ) -> None:
     print(
-        f"search:   {source}, {result.settings['algorithm']}, {result.evaluations} evaluations in {result.elapsed:.2f} s"
-        + (" (interrupted)" if result.interrupted else "")
+        f"search:   {source}, {result.settings['algorithm']}, {result.evaluations}"
+        f" evaluations in {result.elapsed:.2f} s" + (" (interrupted)" if result.interrupted else "")
     )
     print(f"proxy:    {proxy}")
     print(f"best:     {result.best}  (proxy score {result.best_score:.6g})")

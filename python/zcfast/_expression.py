@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -11,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from zcfast import _core
+from zcfast._formula import check_names, parse_formula, printable_name
 from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table
-from zcfast._validate import as_table, is_dataframe
-from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
+from zcfast._validate import as_table, frame_columns, is_dataframe
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
 
 __all__ = ["DEGENERATE_SCORE", "FUNCTIONS", "REDUCERS", "Expression"]
 
@@ -44,6 +44,9 @@ REDUCERS: dict[str, str] = {
 }
 
 _UNARY = frozenset({"neg", "abs", "log", "sqrt", "square", *REDUCERS})
+#: Every function and reduction a formula can call, with its number of arguments.
+_ARITIES = {name: 1 if name in _UNARY else 2 for name in (*FUNCTIONS, *REDUCERS)}
+_RESERVED = frozenset(_ARITIES)
 
 #: The score of an architecture for which an expression reads a missing-value marker (±1e8,
 #: the NAS-Bench-Suite-Zero sentinel) in a column it uses: the lowest float, below every real
@@ -90,8 +93,20 @@ class Expression:
     metric: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tokens", tuple(str(t) for t in self.tokens))
-        object.__setattr__(self, "feature_names", tuple(str(n) for n in self.feature_names))
+        if isinstance(self.tokens, (str, bytes)) or not isinstance(self.tokens, (list, tuple)):
+            raise ArgumentTypeError(
+                f"tokens: expected a list of postfix tokens, found {self.tokens!r:.80}"
+            )
+        if not all(isinstance(t, str) for t in self.tokens):
+            raise ArgumentTypeError("tokens: expected postfix tokens (str)")
+        object.__setattr__(self, "tokens", tuple(self.tokens))
+        object.__setattr__(self, "feature_names", check_names(self.feature_names))
+        for name in ("fitness", "validation_fitness"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))
+            ):
+                raise ArgumentTypeError(f"{name}: expected a number or None, found {value!r:.80}")
         _, _, max_feature, _ = _core.describe(list(self.tokens))
         if max_feature >= len(self.feature_names):
             raise ShapeError(
@@ -126,7 +141,15 @@ class Expression:
         return list(seen)
 
     def __str__(self) -> str:
-        return str(_core.format_infix(list(self.tokens), list(self.feature_names)))
+        names = [printable_name(n, _RESERVED) for n in self.feature_names]
+        return str(_core.format_infix(list(self.tokens), names))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Unpickling goes through __init__, so a tampered pickle is validated like any input.
+        return (
+            Expression,
+            (self.tokens, self.feature_names, self.fitness, self.validation_fitness, self.metric),
+        )
 
     def __repr__(self) -> str:
         fit = "" if self.fitness is None else f", fitness={self.fitness:.4f}"
@@ -168,13 +191,7 @@ class Expression:
                 f" mean_layers) for a LayerTable, found the flat expression {str(self)!r}"
             )
         if is_dataframe(matrix):
-            missing = [n for n in self.features if n not in matrix.columns]  # type: ignore[attr-defined]
-            if missing:
-                raise UnknownNameError(
-                    f"matrix: expected columns {self.features} used by the expression,"
-                    f" found no column named {missing}"
-                )
-            table = as_table(matrix[self.features], None, min_rows=1)  # type: ignore[index]
+            table = frame_columns(matrix, self.features)
             return np.asarray(_core.evaluate(self._tokens_over(self.features), table.values))
         table = as_table(matrix, None, min_rows=1)
         if table.values.shape[1] != len(self.feature_names):
@@ -256,11 +273,18 @@ class Expression:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Expression:
+        if not isinstance(data, dict):
+            raise InvalidValueError(f"data: expected a mapping, found {type(data).__name__}")
         if data.get("format") != _JSON_FORMAT:
             raise InvalidValueError(
                 f"data: expected an expression in format {_JSON_FORMAT!r},"
-                f" found format {data.get('format')!r}"
+                f" found format {data.get('format')!r:.80}"
             )
+        for key in ("postfix", "feature_names"):
+            if not isinstance(data.get(key), list):
+                raise InvalidValueError(
+                    f"data: expected {key!r} to be a list, found {data.get(key)!r:.80}"
+                )
         return cls(
             tokens=tuple(data["postfix"]),
             feature_names=tuple(data["feature_names"]),
@@ -285,92 +309,20 @@ class Expression:
         """Builds an expression from infix text, e.g. a formula from a paper.
 
         Supports ``+ - * /``, unary ``-``, ``x**2`` / ``x^2`` (square), numbers, column names
-        that are Python identifiers, the calls ``log sqrt abs neg square min max add sub
-        mul div`` and the reductions of :data:`REDUCERS` (``mean_layers(...)``, ...).
-        Division and ``log`` get zcfast's protected meaning.
+        (bare if they are Python identifiers, else in backticks: `` `grad norm` ``, as
+        ``str()`` writes them), the calls ``log sqrt abs neg square min max add sub mul div``
+        and the reductions of :data:`REDUCERS` (``mean_layers(...)``, ...). Division and
+        ``log`` get zcfast's protected meaning.
 
         Example
         -------
         >>> str(Expression.parse("log(synflow)*nwot/params", ["synflow", "nwot", "params"]))
         'log(synflow) * nwot / params'
         """
-        names = tuple(str(n) for n in feature_names)
-        try:
-            tree = ast.parse(formula.replace("^", "**"), mode="eval").body
-        except SyntaxError as exc:
-            raise InvalidValueError(
-                f"formula: expected an arithmetic expression, found {formula!r} ({exc.msg})"
-            ) from None
-        tokens: list[str] = []
-        _to_postfix(tree, names, tokens, formula)
-        return cls(tokens=tuple(tokens), feature_names=names)
+        names = check_names(feature_names)
+        return cls(tokens=tuple(parse_formula(formula, names, _ARITIES)), feature_names=names)
 
     def with_fitness(
         self, fitness: float | None, validation_fitness: float | None = None
     ) -> Expression:
         return replace(self, fitness=fitness, validation_fitness=validation_fitness)
-
-
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
-
-
-def _to_postfix(node: ast.AST, names: tuple[str, ...], out: list[str], formula: str) -> None:
-    def fail(what: str) -> InvalidValueError:
-        return InvalidValueError(
-            f"formula: expected {what}, found {ast.unparse(node)!r} in {formula!r}"
-        )
-
-    if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow):
-            if not (isinstance(node.right, ast.Constant) and node.right.value == 2):
-                raise fail("only the power 2 (square)")
-            _to_postfix(node.left, names, out, formula)
-            out.append("square")
-            return
-        op = _BINOPS.get(type(node.op))
-        if op is None:
-            raise fail("one of + - * / **2")
-        _to_postfix(node.left, names, out, formula)
-        _to_postfix(node.right, names, out, formula)
-        out.append(op)
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-            _constant(-_number(node.operand, fail), out)
-            return
-        _to_postfix(node.operand, names, out, formula)
-        if isinstance(node.op, ast.USub):
-            out.append("neg")
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        fname = node.func.id
-        if (fname not in FUNCTIONS and fname not in REDUCERS) or node.keywords:
-            raise UnknownNameError(
-                f"formula: expected functions from {sorted(FUNCTIONS)} or reductions from"
-                f" {sorted(REDUCERS)}, found {fname!r} in {formula!r}"
-            )
-        arity = 1 if fname in _UNARY else 2
-        if len(node.args) != arity:
-            raise fail(f"{fname} with {arity} argument(s)")
-        for arg in node.args:
-            _to_postfix(arg, names, out, formula)
-        out.append(fname)
-    elif isinstance(node, ast.Name):
-        if node.id not in names:
-            raise UnknownNameError(
-                f"formula: expected column names from feature_names {list(names)},"
-                f" found {node.id!r}"
-            )
-        out.append(f"x{names.index(node.id)}")
-    elif isinstance(node, ast.Constant):
-        _constant(_number(node, fail), out)
-    else:
-        raise fail("numbers, column names, + - * / and function calls")
-
-
-def _number(node: ast.Constant, fail: Any) -> float:
-    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-        raise fail("a number")
-    return float(node.value)
-
-
-def _constant(value: float, out: list[str]) -> None:
-    out.append(f"c{value!r}")

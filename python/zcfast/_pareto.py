@@ -36,7 +36,7 @@ def pareto_front(
 
     Example
     -------
-    >>> df = pl.DataFrame({"arch": ["a", "b", "c"], "score": [3.0, 2.0, 1.0], "ms": [9.0, 1.0, 5.0]})
+    >>> df = pl.DataFrame({"arch": ["a", "b", "c"], "score": [3.0, 2, 1], "ms": [9.0, 1, 5]})
     >>> pareto_front(df, maximize=["score"], minimize=["ms"])["arch"].to_list()
     ['a', 'b']
     """

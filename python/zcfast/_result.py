@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -189,7 +189,9 @@ def combine_members(
     table), or the baseline that beats it out of bag; training fitness per task; the
     out-of-bag table of every procedure; every run's history."""
     reference, _ = prepared.reference(0)
-    ensemble = Ensemble.from_members([m.best for m in members], reference)
+    # each member is a single run (ensemble=1), so its best is an Expression
+    bests = [cast(Expression, m.best) for m in members]
+    ensemble = Ensemble.from_members(bests, reference)
     seen = [np.searchsorted(prepared.kept[0], s.kept[0]) for s in samples]
     best, validation = select(ensemble, seen, prepared, settings)
     per_task = [

@@ -13,8 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from zcfast import _core
 from zcfast._settings import Settings
+from zcfast.exceptions import ArgumentTypeError
 
 __all__ = ["Callback", "RunLog", "run_generations"]
 
@@ -47,6 +50,11 @@ def run_generations(
     label: str = "evolve",
 ) -> RunLog:
     """Steps ``core`` until ``settings.generations``, a stopping rule, the callback or Ctrl-C."""
+    if callback is not None and not callable(callback):
+        raise ArgumentTypeError(
+            f"callback: expected a function of the generation's statistics, found"
+            f" {type(callback).__name__}"
+        )
     log = RunLog(history=[], stop_reason="generations", started=started)
     bar = _progress_bar(settings.generations, label) if progress else None
     try:
@@ -87,9 +95,19 @@ def _stop_reason(
         return "target_fitness"
     if settings.time_limit is not None and log.elapsed() >= settings.time_limit:
         return "time_limit"
-    if callback is not None and callback(dict(stats)):
+    if callback is not None and _callback_says_stop(callback(dict(stats))):
         return "callback"
     return None
+
+
+def _callback_says_stop(answer: object) -> bool:
+    # Only None and booleans: an array or a string here is a bug in the callback, and
+    # Python's truthiness would either raise or silently stop the run.
+    if answer is None or isinstance(answer, (bool, np.bool_)):
+        return bool(answer)
+    raise ArgumentTypeError(
+        f"callback: expected it to return None, True (stop) or False, found {type(answer).__name__}"
+    )
 
 
 def _progress_bar(total: int, label: str) -> Any:

@@ -228,7 +228,7 @@ def _as_proxy(proxy: Any, table: Any) -> Expression | Ensemble | Callable[[str],
     if isinstance(proxy, str):
         return Expression.parse(proxy, [proxy])
     if callable(proxy):
-        return proxy  # type: ignore[no-any-return]
+        return proxy
     raise ArgumentTypeError(
         "proxy: expected a zcfast.Expression or Ensemble, a proxy name or a callable"
         f" arch -> score, found {type(proxy).__name__}"
@@ -419,8 +419,8 @@ def search(
 
     Example
     -------
-    >>> r = zcfast.search("nb201", proxy=result.best, table=df, budget=1000, seed=0)  # doctest: +SKIP
-    >>> r.best, r.history.height                                                      # doctest: +SKIP
+    >>> r = zcfast.search("nb201", result.best, table=df, budget=1000)  # doctest: +SKIP
+    >>> r.best, r.history.height                                        # doctest: +SKIP
     ('(2, 2, 0, 2, 3, 2)', 1000)
     """
     from zcfast.spaces import SearchSpace, get_space
@@ -520,7 +520,8 @@ def _scorer(
         return _TableScorer(space, proxy, table, arch_column)
     if inputs is None:
         raise ConfigError(
-            "table, inputs: expected a table (table mode) or inputs and labels (live mode), found neither"
+            "table, inputs: expected a table (table mode) or inputs and labels (live mode),"
+            " found neither"
         )
     return _LiveScorer(space, proxy, _live_options(inputs, labels, num_classes, seed, device))
 

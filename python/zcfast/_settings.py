@@ -33,6 +33,17 @@ DEFAULT_REDUCERS: tuple[str, ...] = (
     "meanlog_layers",
 )
 
+#: Largest values the size settings accept: beyond them a run cannot fit in memory or time on
+#: any machine zcfast targets (and the core's integers would overflow long before).
+MAX_POPULATION = 10_000_000
+MAX_SIZE = 100_000
+MAX_DEPTH = 1_000
+MAX_GENERATIONS = 10**9
+MAX_ENSEMBLE = 1_000
+#: Memory the engine needs per node of the population (programs of parents and offspring,
+#: subtree sizes, the memo), a generous measured bound.
+BYTES_PER_NODE = 96
+
 FITNESSES: tuple[str, ...] = (
     "spearman",
     "kendall",
@@ -54,13 +65,15 @@ def _is_int(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, np.integer))
 
 
-def _int_at_least(low: int) -> Check:
+def _int_at_least(low: int, high: int | None = None) -> Check:
     what = "a positive integer" if low == 1 else f"an integer >= {low}"
+    if high is not None:
+        what += f" no larger than {high:,}"
 
     def check(name: str, value: Any) -> int:
         if not _is_int(value):
             raise ArgumentTypeError(f"{name}: expected {what}, found {value!r}")
-        if value < low:
+        if value < low or (high is not None and value > high):
             raise ConfigError(f"{name}: expected {what}, found {value}")
         return int(value)
 
@@ -147,7 +160,7 @@ def _names(known: Callable[[], list[str]]) -> Check:
 def _int_pair(name: str, value: Any) -> tuple[int, int]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ArgumentTypeError(f"{name}: expected a pair (min, max) of integers, found {value!r}")
-    lo, hi = (_int_at_least(0)(name, v) for v in value)
+    lo, hi = (_int_at_least(0, MAX_DEPTH)(name, v) for v in value)
     if lo > hi:
         raise ConfigError(f"{name}: expected (min, max) with min <= max, found ({lo}, {hi})")
     return lo, hi
@@ -202,12 +215,18 @@ class Settings:
     """
 
     population_size: int = _setting(
-        2000, "individuals per generation (of each run of an ensemble)", _int_at_least(1)
+        2000,
+        "individuals per generation (of each run of an ensemble)",
+        _int_at_least(1, MAX_POPULATION),
     )
     generations: int = _setting(
-        100, "generations to run (the initial population counts as one)", _int_at_least(1)
+        100,
+        "generations to run (the initial population counts as one)",
+        _int_at_least(1, MAX_GENERATIONS),
     )
-    tournament_size: int = _setting(7, "individuals drawn per tournament", _int_at_least(1))
+    tournament_size: int = _setting(
+        7, "individuals drawn per tournament", _int_at_least(1, MAX_POPULATION)
+    )
     crossover: float = _setting(0.7, "probability of subtree crossover", _probability)
     subtree_mutation: float = _setting(
         0.1, "probability of replacing a subtree by a new random one", _probability
@@ -224,16 +243,18 @@ class Settings:
     point_replace: float = _setting(
         0.1, "per-node replacement probability inside a point mutation", _probability
     )
-    max_size: int = _setting(31, "largest expression, in nodes", _int_at_least(1))
+    max_size: int = _setting(31, "largest expression, in nodes", _int_at_least(1, MAX_SIZE))
     max_depth: int = _setting(
-        12, "largest tree depth (a single leaf has depth 0)", _int_at_least(0)
+        12, "largest tree depth (a single leaf has depth 0)", _int_at_least(0, MAX_DEPTH)
     )
     init_depth: tuple[int, int] = _setting(
         (1, 4), "depth range of the ramped half-and-half initial population", _int_pair
     )
     parsimony: float = _setting(0.001, "selection uses fitness - parsimony * size", _non_negative)
     elitism: int = _setting(
-        2, "best individuals copied unchanged into the next generation", _int_at_least(0)
+        2,
+        "best individuals copied unchanged into the next generation",
+        _int_at_least(0, MAX_POPULATION),
     )
     functions: tuple[str, ...] = _setting(
         DEFAULT_FUNCTIONS,
@@ -278,7 +299,7 @@ class Settings:
         10,
         "runs on bootstrap samples of the training architectures whose rank-average is the"
         " result (zcfast.Ensemble); 1: a single formula",
-        _int_at_least(1),
+        _int_at_least(1, MAX_ENSEMBLE),
     )
     baselines: bool = _setting(
         True,
@@ -290,7 +311,10 @@ class Settings:
         None, "same seed, same result for any n_threads; None draws one (result.seed)", _seed
     )
     n_threads: int | None = _setting(
-        None, "worker threads; None: one per available core", _optional(_int_at_least(1))
+        None,
+        "worker threads (more than the available cores run as that many: results do not"
+        " depend on it); None: one per available core",
+        _optional(_int_at_least(1, 1_000_000)),
     )
 
     def __post_init__(self) -> None:
@@ -319,6 +343,31 @@ class Settings:
             raise ConfigError(
                 f"init_depth: expected (min, max) with max <= max_depth ({self.max_depth}),"
                 f" found {self.init_depth}"
+            )
+        self._check_full_trees_fit()
+        self._check_memory()
+
+    def _check_full_trees_fit(self) -> None:
+        """Half the initial population are full trees of the deepest ``init_depth``: they
+        must fit in ``max_size``, or those slots end up as lone columns."""
+        binary = any(f in ("add", "sub", "mul", "div", "min", "max") for f in self.functions)
+        deepest = self.init_depth[1]
+        nodes = 2 ** (deepest + 1) - 1 if binary else deepest + 1
+        if nodes > self.max_size:
+            raise ConfigError(
+                f"init_depth: expected full trees of the largest depth to fit in max_size"
+                f" ({self.max_size}), found depth {deepest}, whose full trees have {nodes:,}"
+                " nodes; lower init_depth or raise max_size"
+            )
+
+    def _check_memory(self) -> None:
+        needed = self.population_size * self.max_size * BYTES_PER_NODE
+        available = _physical_memory()
+        if available is not None and needed > available // 2:
+            raise ConfigError(
+                f"population_size, max_size: expected a population that fits in memory, found"
+                f" {self.population_size:,} x {self.max_size:,} nodes, which needs about"
+                f" {needed / 2**30:,.1f} GiB (this machine has {available / 2**30:,.1f} GiB)"
             )
 
     # -- building and combining -------------------------------------------------------------
@@ -379,11 +428,20 @@ class Settings:
         seed = self.seed
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))  # type: ignore[operator]
-        return replace(self, seed=seed, n_threads=self.n_threads or _available_cores())
+        # Threads beyond the cores only add switching; results are the same for any count.
+        threads = min(self.n_threads or _available_cores(), _available_cores())
+        return replace(self, seed=seed, n_threads=threads)
 
     def to_core(self) -> dict[str, Any]:
         """The dict the core's ``Config`` is read from (seed and threads resolved)."""
         return self.resolved().to_dict()
+
+
+def _physical_memory() -> int | None:
+    try:
+        return int(os.sysconf("SC_PHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return None
 
 
 def _available_cores() -> int:

@@ -92,8 +92,9 @@ def top_spearman(a: object, b: object, fraction: float = 0.1) -> float:
 
 
 def precision(a: object, b: object, fraction: float = 0.1) -> float:
-    """Precision@k: the share of the ``k = round(fraction * n)`` highest scores ``a`` that are
-    among the ``k`` highest targets ``b`` (a tied block at the k-th place counts by its share).
+    """Precision@k: the share of the ``k`` highest scores ``a`` that are among the ``k`` highest
+    targets ``b`` (a tied block at the k-th place counts by its share); ``k`` is ``fraction * n``
+    rounded half up, at least 1.
 
     Example
     -------

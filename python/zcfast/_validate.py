@@ -13,13 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
+from zcfast._formula import check_names
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
 
 MIN_ROWS = 3
 
 
 def _is_polars(x: object) -> bool:
-    return type(x).__module__.startswith("polars") and hasattr(x, "columns")
+    return type(x).__module__.startswith("polars") and type(x).__name__ in (
+        "DataFrame",
+        "LazyFrame",
+    )
 
 
 def _is_pandas(x: object) -> bool:
@@ -64,17 +68,11 @@ def as_table(
     that is wrong raises a zcfast exception naming ``arg``.
     """
     if is_dataframe(matrix):
-        names = tuple(str(c) for c in matrix.columns)  # type: ignore[attr-defined]
-        columns = []
-        for name in names:
-            col = matrix[name]  # type: ignore[index]
-            values = _numeric_column(col, name, arg)
-            columns.append(values)
-        values = (
-            np.column_stack(columns) if columns else np.empty((len(matrix), 0))  # type: ignore[arg-type]
-        )
+        values, names = _frame_values(matrix, arg)
         if feature_names is not None:
             names = _check_names(feature_names, len(names), arg)
+        else:
+            names = _check_names(names, len(names), arg, what=f"{arg}: column names")
     else:
         try:
             arr = np.asarray(matrix)
@@ -112,8 +110,56 @@ def as_table(
     return Table(values=values, names=names)
 
 
+def _frame_values(
+    frame: Any, arg: str, wanted: Sequence[str] | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Columns by position (labels may repeat or be non-strings), stacked as float64; only
+    the columns named ``wanted``, in that order, when given."""
+    if type(frame).__name__ == "LazyFrame":
+        frame = frame.collect()
+    labels = [_label_name(label) for label in frame.columns]
+    positions = list(range(len(labels))) if wanted is None else _positions(labels, wanted, arg)
+    names = tuple(labels[j] for j in positions)
+    if _is_polars(frame):
+        columns = [frame.to_series(j) for j in positions]
+    else:
+        columns = [frame.iloc[:, j] for j in positions]
+    stacked = [_numeric_column(col, name, arg) for col, name in zip(columns, names)]
+    values = np.column_stack(stacked) if stacked else np.empty((len(frame), 0))
+    return values, names
+
+
+def _positions(labels: list[str], wanted: Sequence[str], arg: str) -> list[int]:
+    missing = [n for n in wanted if n not in labels]
+    if missing:
+        raise UnknownNameError(
+            f"{arg}: expected columns {list(wanted)} used by the expression,"
+            f" found no column named {missing}"
+        )
+    repeated = [n for n in wanted if labels.count(n) > 1]
+    if repeated:
+        raise InvalidValueError(
+            f"{arg}: expected one column per name, found several named {repeated}"
+        )
+    return [labels.index(n) for n in wanted]
+
+
+def frame_columns(frame: object, names: Sequence[str], arg: str = "matrix") -> Table:
+    """The columns ``names`` of a DataFrame (others are ignored), as a :class:`Table`."""
+    values, found = _frame_values(frame, arg, wanted=names)
+    values.setflags(write=False)
+    return Table(values=values, names=found)
+
+
+def _label_name(label: object) -> str:
+    # A pandas MultiIndex gives tuples; their levels joined read better than a tuple's repr.
+    if isinstance(label, tuple):
+        return ".".join(str(part) for part in label)
+    return str(label)
+
+
 def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
-    if _is_polars(col) or (hasattr(col, "dtype") and type(col).__module__.startswith("polars")):
+    if type(col).__module__.startswith("polars"):
         import polars as pl
 
         if not col.dtype.is_numeric():
@@ -122,6 +168,10 @@ def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
             )
         return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=True)
     arr = np.asarray(col)
+    if arr.dtype.kind == "c" or "complex" in str(getattr(col, "dtype", "")):
+        raise ArgumentTypeError(
+            f"{arg}: expected real numeric columns, found column {name!r} of type {col.dtype}"
+        )
     if arr.dtype.kind not in "biuf":
         try:
             import pandas as pd
@@ -136,19 +186,14 @@ def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
     return arr.astype(np.float64, copy=True)
 
 
-def _check_names(names: Sequence[str], n_cols: int, arg: str) -> tuple[str, ...]:
-    if isinstance(names, str):
-        raise ArgumentTypeError(
-            f"feature_names: expected a sequence of {n_cols} strings, found a single string"
-        )
-    out = tuple(str(n) for n in names)
+def _check_names(
+    names: object, n_cols: int, arg: str, what: str = "feature_names"
+) -> tuple[str, ...]:
+    out = check_names(names, what)
     if len(out) != n_cols:
         raise ShapeError(
-            f"feature_names: expected {n_cols} names (one per column of {arg}), found {len(out)}"
+            f"{what}: expected {n_cols} names (one per column of {arg}), found {len(out)}"
         )
-    if len(set(out)) != len(out):
-        dupes = sorted({n for n in out if out.count(n) > 1})
-        raise InvalidValueError(f"feature_names: expected unique names, found duplicates {dupes}")
     return out
 
 

@@ -22,7 +22,9 @@ import numpy as np
 import polars as pl
 
 from zcfast import datasets
+from zcfast._cli_score import add_score_archs_parser, run_score_archs
 from zcfast._cli_search import add_search_parser, run_search
+from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN, LayerTable
@@ -69,7 +71,7 @@ class Benchmark:
         run = evolve_layerwise if self.layerwise else evolve
         return run(self.subset(idx), self.y[idx], settings, missing=missing, progress=progress)
 
-    def correlations(self, expr: Expression, idx: np.ndarray) -> dict[str, Any]:
+    def correlations(self, expr: Expression | Ensemble, idx: np.ndarray) -> dict[str, Any]:
         scores = expr.evaluate(self.subset(idx))
         y = self.y[idx]
         ok = np.isfinite(scores)
@@ -190,11 +192,20 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     best = result.best
     train_corr = bench.correlations(best, train)
     test_corr = bench.correlations(best, test) if len(test) >= 3 else None
-    print(f"formula:  {best}")
+    _print_formula(best)
+    runs = f"{len(result.members)} runs, " if result.members else ""
     print(
-        f"size:     {best.size} nodes, {result.history.height} generations"
+        f"size:     {best.size} nodes, {runs}{result.history.height} generations"
         f" in {result.elapsed:.2f} s" + (" (interrupted)" if result.interrupted else "")
     )
+    if result.validation is not None:
+        for row in result.validation.iter_rows(named=True):
+            spread = "" if row["spread"] is None else f" ± {row['spread']:.3f}"
+            mark = "chosen" if row["chosen"] else "      "
+            print(
+                f"estimate: {mark} out-of-bag {result.settings.fitness} {_fmt(row['estimate'])}"
+                f"{spread}  {row['procedure']}"
+            )
     print(
         f"train:    spearman {_fmt(train_corr['spearman'])}  kendall {_fmt(train_corr['kendall'])}"
         f"  ({len(train)} archs)"
@@ -228,6 +239,15 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_formula(best: Expression | Ensemble) -> None:
+    if isinstance(best, Ensemble):
+        print(f"formula:  rank mean of {len(best.members)} formulas:")
+        for member in best.members:
+            print(f"            {member}")
+    else:
+        print(f"formula:  {best}")
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     bench = _load(args)
     names = bench.data.names if isinstance(bench.data, LayerTable) else bench.data.columns
@@ -252,6 +272,13 @@ def _list_of(convert: Callable[[str], Any], length: int | None = None) -> Callab
     return parse
 
 
+def _boolean(text: str) -> bool:
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    if text.lower() not in words:
+        raise argparse.ArgumentTypeError("expected true or false")
+    return words[text.lower()]
+
+
 def _setting_type(annotation: str) -> Callable[[str], Any]:
     """The argparse converter for a setting, from its type annotation."""
     kinds: dict[str, Callable[[str], Any]] = {
@@ -261,6 +288,7 @@ def _setting_type(annotation: str) -> Callable[[str], Any]:
         "int": int,
         "float": float,
         "str": str,
+        "bool": _boolean,
     }
     return kinds[annotation.replace(" | None", "")]
 
@@ -362,11 +390,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_source(sc)
     sc.add_argument("--formula", required=True, help="formula over the table's metric columns")
     add_search_parser(sub)
+    add_score_archs_parser(sub)
     return parser
 
 
 def _defaults(args: argparse.Namespace) -> argparse.Namespace:
-    if args.command == "search":
+    if args.command in ("search", "score-archs"):
         return args
     if args.missing is None:
         args.missing = "drop_archs" if args.layerwise else "sentinel"
@@ -387,6 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_evolve(args)
         if args.command == "search":
             return run_search(args)
+        if args.command == "score-archs":
+            return run_score_archs(args)
         return _cmd_score(args)
     except ZcfastError as exc:
         print(f"zcfast: error: {exc}", file=sys.stderr)

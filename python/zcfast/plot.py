@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
+from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast.exceptions import MissingDependencyError
 
@@ -30,7 +31,7 @@ class EvolutionRecord(Protocol):
     """What the plots read of an evolution result (:class:`zcfast.EvolveResult` is one)."""
 
     @property
-    def best(self) -> Expression: ...
+    def best(self) -> Expression | Ensemble: ...
     @property
     def front(self) -> list[Expression]: ...
     @property
@@ -164,7 +165,8 @@ def plot_trajectory(result: SearchRecord, ax: Any = None, accuracy: Any = None) 
 
     Example
     -------
-    >>> zcfast.plot.plot_trajectory(search_result, accuracy=dict(zip(df["arch"], df["val_accuracy"])))  # doctest: +SKIP
+    >>> accuracy = dict(zip(df["arch"], df["val_accuracy"]))          # doctest: +SKIP
+    >>> zcfast.plot.plot_trajectory(search_result, accuracy=accuracy)  # doctest: +SKIP
     """
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
@@ -196,7 +198,7 @@ def plot_pareto(table: pl.DataFrame, front: pl.DataFrame, x: str, y: str, ax: An
 
     Example
     -------
-    >>> front = zcfast.pareto_front(df, maximize=["score"], minimize=["edgegpu_latency"])  # doctest: +SKIP
+    >>> front = zcfast.pareto_front(df, maximize=["score"], minimize=["ms"])  # doctest: +SKIP
     >>> zcfast.plot.plot_pareto(df, front, "edgegpu_latency", "score")  # doctest: +SKIP
     """
     plt = _pyplot()

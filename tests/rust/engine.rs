@@ -86,6 +86,7 @@ fn front_is_pareto_optimal_and_within_limits() {
     let (m, y) = synthetic(120, 4);
     let cfg = Config {
         max_size: 15,
+        init_depth: (1, 3), // full trees of depth 3 have 15 nodes
         ..config(5)
     };
     let ev = run(cfg, vec![Task::flat(m, y, "targets").expect("task")], 10, 2);
@@ -198,6 +199,22 @@ fn bad_settings_and_tasks_are_errors_not_panics() {
         },
         Config {
             constants: Some((1.0, 1.0)),
+            ..Config::default()
+        },
+        Config {
+            // full trees of depth 30 would have 2^31 - 1 nodes
+            functions: vec![zcfast_core::Function::Add],
+            init_depth: (30, 30),
+            max_depth: 30,
+            ..Config::default()
+        },
+        Config {
+            population_size: 1 << 40,
+            ..Config::default()
+        },
+        Config {
+            max_depth: 10_000_000,
+            init_depth: (1, 4),
             ..Config::default()
         },
     ] {

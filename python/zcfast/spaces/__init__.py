@@ -18,8 +18,8 @@ Example
 
 from __future__ import annotations
 
-import random
 from collections.abc import Hashable, Iterator, Sequence
+from random import Random
 from typing import Any, Protocol, runtime_checkable
 
 from zcfast.exceptions import UnknownNameError
@@ -60,15 +60,15 @@ class SearchSpace(Protocol):
         """Every architecture of the space, in the space's index order."""
         ...
 
-    def random(self, rng: random.Random) -> Hashable:
+    def random(self, rng: Random) -> Hashable:
         """One architecture drawn uniformly with ``rng`` (what a search starts from)."""
         ...
 
-    def mutate(self, arch: Any, rng: random.Random) -> Hashable:
+    def mutate(self, arch: Any, rng: Random) -> Hashable:
         """A random neighbour of ``arch``: one elementary change (for NB201, one edge's op)."""
         ...
 
-    def neighbours(self, arch: Any) -> list[Hashable]:
+    def neighbours(self, arch: Any) -> Sequence[Hashable]:
         """Every architecture one elementary change away from ``arch``, in a fixed order."""
         ...
 

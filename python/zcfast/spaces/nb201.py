@@ -38,11 +38,11 @@ Example
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from importlib import resources
+from random import Random
 from typing import TYPE_CHECKING, Any
 
 from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
@@ -363,7 +363,7 @@ def sample(n: int, seed: int = 0, *, connected_only: bool = False) -> list[Arch]
     pool = [c for c in range(SIZE) if not connected_only or is_connected(from_code(c))]
     if n > len(pool):
         raise ConfigError(f"n: expected at most {len(pool)} cells, found {n}")
-    rng = random.Random(seed)
+    rng = Random(seed)
     return [from_code(c) for c in rng.sample(pool, n)]
 
 
@@ -514,11 +514,11 @@ class NB201Space:
         """All cells in official index order."""
         return enumerate_archs()
 
-    def random(self, rng: random.Random) -> Arch:
+    def random(self, rng: Random) -> Arch:
         """A cell drawn uniformly from all 15,625 with ``rng``."""
         return from_code(rng.randrange(SIZE))
 
-    def mutate(self, arch: Any, rng: random.Random) -> Arch:
+    def mutate(self, arch: Any, rng: Random) -> Arch:
         """``arch`` with one edge, drawn uniformly, set to one of the four other ops."""
         t = list(parse(arch))
         edge = rng.randrange(6)

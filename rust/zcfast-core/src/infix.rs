@@ -91,9 +91,11 @@ pub(crate) fn to_infix(nodes: &[Node], names: &[String]) -> String {
                         min: ATOM,
                     });
                 }
-                Function::Add => infix(&mut tasks, a, " + ", SUM, b, SUM),
+                // The right operand of + and * keeps its parentheses too: floating-point
+                // addition is not associative, and the text must parse back to this tree.
+                Function::Add => infix(&mut tasks, a, " + ", SUM, b, SUM + 1),
                 Function::Sub => infix(&mut tasks, a, " - ", SUM, b, SUM + 1),
-                Function::Mul => infix(&mut tasks, a, " * ", PROD, b, PROD),
+                Function::Mul => infix(&mut tasks, a, " * ", PROD, b, PROD + 1),
                 Function::Div => infix(&mut tasks, a, " / ", PROD, b, PROD + 1),
                 _ if f.arity() == 1 => call(&mut out, &mut tasks, f.name(), &[a]),
                 _ => call(&mut out, &mut tasks, f.name(), &[a, b]),

@@ -344,7 +344,7 @@ mod tests {
     }
 
     #[test]
-    fn infix_uses_minimal_parentheses() {
+    fn infix_has_the_parentheses_the_tree_needs() {
         let names: Vec<String> = ["synflow", "nwot", "params"].map(String::from).to_vec();
         let p = prog(&["x0", "log", "x1", "mul", "x2", "div"]);
         assert_eq!(p.to_infix(&names), "log(synflow) * nwot / params");
@@ -354,5 +354,10 @@ mod tests {
         assert_eq!(p.to_infix(&names), "(-(synflow + nwot))^2");
         let p = prog(&["x0", "x1", "x2", "div", "div"]);
         assert_eq!(p.to_infix(&names), "synflow / (nwot / params)");
+        // floating-point + and * are not associative: the text must parse back to this tree
+        let p = prog(&["x0", "x1", "x2", "add", "add"]);
+        assert_eq!(p.to_infix(&names), "synflow + (nwot + params)");
+        let p = prog(&["x0", "x1", "x2", "mul", "mul"]);
+        assert_eq!(p.to_infix(&names), "synflow * (nwot * params)");
     }
 }

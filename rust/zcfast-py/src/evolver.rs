@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use zcfast_core::{Config, GenerationStats, Individual, Program, Task};
 
-use crate::errors::{ConfigError, IntoPyResult, ShapeError};
+use crate::errors::{guard, internal, ConfigError, IntoPyResult, ShapeError};
 use crate::{to_units, to_vec};
 
 /// One task as Python hands it over: unit values, optional offsets, targets.
@@ -96,12 +96,15 @@ impl Evolver {
         let n_threads = config.n_threads;
         let inner = py
             .detach(|| {
-                let tasks = prepared
-                    .into_iter()
-                    .map(|(units, targets, label)| Task::new(units, targets, &label))
-                    .collect::<zcfast_core::Result<Vec<_>>>()?;
-                zcfast_core::Evolver::new(config, tasks)
+                guard(|| {
+                    let tasks = prepared
+                        .into_iter()
+                        .map(|(units, targets, label)| Task::new(units, targets, &label))
+                        .collect::<zcfast_core::Result<Vec<_>>>()?;
+                    zcfast_core::Evolver::new(config, tasks)
+                })
             })
+            .map_err(internal)?
             .py_err()?;
         // 0 lets rayon use one thread per available core.
         let pool = rayon::ThreadPoolBuilder::new()
@@ -117,8 +120,8 @@ impl Evolver {
     /// Runs `n` generations with the GIL released; returns their statistics as dicts.
     fn step<'py>(&self, py: Python<'py>, n: usize) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let run = || {
-            let mut inner = self.inner.lock().map_err(|_| ())?;
-            Ok::<_, ()>((0..n).map(|_| inner.step().clone()).collect::<Vec<_>>())
+            let mut inner = self.inner.lock().map_err(|_| None)?;
+            guard(|| (0..n).map(|_| inner.step().clone()).collect::<Vec<_>>()).map_err(Some)
         };
         let parallel = self.inner.lock().map_err(|_| lock_error())?.is_parallel();
         // The lock is taken on the thread that steps: a guard cannot cross threads. Small
@@ -130,7 +133,7 @@ impl Evolver {
                 run()
             }
         });
-        let stats = stats.map_err(|_| lock_error())?;
+        let stats = stats.map_err(|e| e.map_or_else(lock_error, internal))?;
         stats.iter().map(|s| stats_dict(py, s)).collect()
     }
 

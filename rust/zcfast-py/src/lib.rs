@@ -10,7 +10,7 @@ use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 use zcfast_core::{stats, ArchEvaluator, Function, Matrix, Program, Reducer, Units};
 
-use errors::{IntoPyResult, ShapeError};
+use errors::{guard, internal, IntoPyResult, ShapeError};
 
 /// Copies a NumPy matrix (any strides) into the core's column-major layout.
 pub(crate) fn to_matrix(array: &PyReadonlyArray2<'_, f64>) -> Matrix {
@@ -50,10 +50,12 @@ fn correlation(
     f: fn(&[f64], &[f64]) -> zcfast_core::Result<f64>,
 ) -> PyResult<f64> {
     match (a.as_slice(), b.as_slice()) {
-        (Ok(a), Ok(b)) if a.len() < 4096 => f(a, b).py_err(),
+        (Ok(a), Ok(b)) if a.len() < 4096 => guard(|| f(a, b)).map_err(internal)?.py_err(),
         _ => {
             let (a, b) = (to_vec(&a), to_vec(&b));
-            py.detach(|| f(&a, &b)).py_err()
+            py.detach(|| guard(|| f(&a, &b)))
+                .map_err(internal)?
+                .py_err()
         }
     }
 }
@@ -118,7 +120,9 @@ fn top_measure(
         }
     };
     let (a, b) = (to_vec(&a), to_vec(&b));
-    py.detach(|| f(&a, &b, fraction)).py_err()
+    py.detach(|| guard(|| f(&a, &b, fraction)))
+        .map_err(internal)?
+        .py_err()
 }
 
 /// Evaluates the postfix `tokens`: one value per row of `values`, or per architecture when
@@ -134,7 +138,8 @@ fn evaluate<'py>(
     let program = Program::from_tokens(&tokens).py_err()?;
     let units = to_units(&values, offsets.as_ref())?;
     let out = py
-        .detach(|| ArchEvaluator::new().evaluate(&program, &units))
+        .detach(|| guard(|| ArchEvaluator::new().evaluate(&program, &units)))
+        .map_err(internal)?
         .py_err()?;
     Ok(out.into_pyarray(py))
 }

@@ -105,8 +105,28 @@ settings! {
     n_threads: usize = 0,
 }
 
+/// Largest sizes a run accepts; beyond them memory or the tree builders' recursion would give
+/// out before any result (the Python package checks the same bounds first).
+pub const MAX_POPULATION: usize = 10_000_000;
+pub const MAX_SIZE: usize = 100_000;
+pub const MAX_DEPTH: usize = 1_000;
+
 impl Config {
     pub fn validate(&self) -> Result<()> {
+        let at_most = |name: &str, v: usize, max: usize| {
+            if v > max {
+                Err(CoreError::config(
+                    name,
+                    format!("at most {max}"),
+                    v.to_string(),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        at_most("population_size", self.population_size, MAX_POPULATION)?;
+        at_most("max_size", self.max_size, MAX_SIZE)?;
+        at_most("max_depth", self.max_depth, MAX_DEPTH)?;
         let positive = |name: &str, v: usize| {
             if v == 0 {
                 Err(CoreError::config(name, "a positive integer", "0"))
@@ -166,6 +186,22 @@ impl Config {
                     self.max_depth
                 ),
                 format!("({lo}, {hi})"),
+            ));
+        }
+        let binary = self.functions.iter().any(|f| f.arity() == 2);
+        let full = if binary {
+            2usize.saturating_pow(hi as u32 + 1) - 1
+        } else {
+            hi + 1
+        };
+        if full > self.max_size {
+            return Err(CoreError::config(
+                "init_depth",
+                format!(
+                    "full trees of the largest depth within max_size ({})",
+                    self.max_size
+                ),
+                format!("depth {hi}, whose full trees have {full} nodes"),
             ));
         }
         if !(self.parsimony >= 0.0 && self.parsimony.is_finite()) {

@@ -722,7 +722,7 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Result<f64> {
     target.pearson(a).ok_or_else(|| constant_error("a", a))
 }
 
-/// Number of architectures in the top `fraction` of `n` (at least 1).
+/// Number of architectures in the top `fraction` of `n`: rounded half up, at least 1.
 pub fn top_count(fraction: f64, n: usize) -> usize {
     ((fraction * n as f64).round() as usize).clamp(1, n.max(1))
 }
