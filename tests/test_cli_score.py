@@ -80,7 +80,7 @@ def test_layers_table(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--sample", "2"], "exists; pass --resume"),
+        (["--sample", "2"], "or --resume to add the missing rows"),
         (["--sample", "2", "--resume", "--proxies", "nwot"], "different proxy set"),
         (["--sample", "2", "--resume", "--executor", "threads"], "executor: expected one of"),
         (["--sample", "0", "--resume"], "--sample: expected a positive count"),

@@ -74,12 +74,14 @@ def add_score_archs_parser(sub: Any) -> None:
 def run_score_archs(args: argparse.Namespace) -> int:
     """The ``score-archs`` command; returns the exit status."""
     from zcfast import metrics
+    from zcfast.metrics._store import check_out_path
     from zcfast.spaces import get_space
 
+    check_out_path(args.out, "--out")  # before anything is scored
     if args.out.exists() and not args.resume:
         raise InvalidValueError(
-            f"--out: {str(args.out)!r} exists; pass --resume to add the missing rows to it,"
-            " or choose another directory"
+            f"--out: expected a new directory (or --resume to add the missing rows to an"
+            f" existing one), found the existing {str(args.out)!r}"
         )
     space = get_space(args.space)
     archs = _archs(args, space)
@@ -150,13 +152,25 @@ def _read_archs(path: Path) -> list[Any]:
                 f"--archs: expected an arch or net column in {path.name}, found"
                 f" {', '.join(table.columns)}"
             )
-        return table[column].drop_nulls().to_list()
+        archs = table[column].drop_nulls().to_list()
+        if not archs:
+            raise InvalidValueError(
+                f"--archs: expected at least one architecture in the {column} column of"
+                f" {path.name}, found none"
+            )
+        return archs
     try:
         lines = path.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidValueError(f"--archs: expected a readable text file, found {exc}") from None
     texts = [line.strip() for line in lines]
-    return [int(t) if t.isdigit() else t for t in texts if t and not t.startswith("#")]
+    archs = [int(t) if t.isascii() and t.isdigit() and len(t) < 19 else t for t in texts]
+    archs = [a for a in archs if a != "" and not str(a).startswith("#")]
+    if not archs:
+        raise InvalidValueError(
+            f"--archs: expected at least one architecture in {path.name}, found none"
+        )
+    return archs
 
 
 def _key(space: Any, arch: Any) -> str:

@@ -19,7 +19,7 @@ from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN
 from zcfast._search import ALGORITHMS, SearchResult, search
-from zcfast.exceptions import InvalidValueError
+from zcfast.exceptions import ConfigError, InvalidValueError
 
 __all__ = ["add_search_parser", "run_search"]
 
@@ -101,12 +101,13 @@ def _table(args: argparse.Namespace) -> pl.DataFrame:
 
 def run_search(args: argparse.Namespace) -> int:
     """The ``search`` command; returns the exit status."""
-    from zcfast.cli import check_writable
+    from zcfast.cli import check_writable, write_json
 
     check_writable(args.out, "--out")
     check_writable(args.plot, "--plot")
     if args.live == (args.file is not None):
-        raise SystemExit("zcfast: give either a table FILE or --live (exactly one)")
+        found = "both" if args.live else "neither"
+        raise ConfigError(f"FILE, --live: expected exactly one of them, found {found}")
     common: dict[str, Any] = dict(
         budget=args.budget,
         time_budget=args.time_budget,
@@ -138,7 +139,10 @@ def run_search(args: argparse.Namespace) -> int:
         table = _table(args)
         proxy = _proxy(args, [c for c in table.columns if table.schema[c].is_numeric()])
         if (args.top_k is None) != (args.evaluator_column is None):
-            raise SystemExit("zcfast: --top-k and --evaluator-column go together")
+            given = "--top-k" if args.top_k is not None else "--evaluator-column"
+            raise ConfigError(
+                f"--top-k, --evaluator-column: expected both or neither, found only {given}"
+            )
         result = search(
             args.space,
             proxy,
@@ -154,7 +158,7 @@ def run_search(args: argparse.Namespace) -> int:
         source = f"{args.file} ({table.height} rows)"
     _report(result, proxy, source, accuracy)
     if args.out is not None:
-        args.out.write_text(json.dumps(result.to_dict(), indent=2))
+        write_json(args.out, result.to_dict())
         print(f"wrote:    {args.out}")
     if args.plot is not None:
         from zcfast.plot import save

@@ -18,9 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from zcfast._expression import DEGENERATE_SCORE, Expression
+from zcfast._expression import (
+    DEGENERATE_SCORE,
+    Expression,
+    check_metric,
+    check_score,
+    load_json,
+)
 from zcfast._layers import ARCH_COLUMN
-from zcfast.exceptions import InvalidValueError, ShapeError
+from zcfast._messages import describe_value
+from zcfast._validate import as_array, describe_shape
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
 
 __all__ = ["Ensemble"]
 
@@ -69,24 +77,42 @@ class Ensemble:
     metric: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.members:
+        members, references = self.members, self.references
+        for name, value in (("members", members), ("references", references)):
+            if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+                raise ArgumentTypeError(
+                    f"{name}: expected a list (one entry per member), found {describe_value(value)}"
+                )
+        if not members:
             raise ShapeError("members: expected at least one expression, found none")
-        if len(self.references) != len(self.members):
+        for i, m in enumerate(members):
+            if not isinstance(m, Expression):
+                raise ArgumentTypeError(
+                    f"members[{i}]: expected a zcfast.Expression, found {type(m).__name__}"
+                )
+        if len(references) != len(members):
             raise ShapeError(
-                f"references: expected one per member ({len(self.members)}),"
-                f" found {len(self.references)}"
+                f"references: expected one per member ({len(members)}), found {len(references)}"
             )
-        kinds = {m.is_layerwise for m in self.members}
+        names = members[0].feature_names
+        for i, m in enumerate(members):
+            if m.feature_names != names:
+                raise InvalidValueError(
+                    f"members[{i}]: expected an expression over the columns of members[0]"
+                    f" ({list(names)[:20]}), found one over {list(m.feature_names)[:20]}"
+                )
+        kinds = {m.is_layerwise for m in members}
         if len(kinds) > 1:
             raise InvalidValueError(
                 "members: expected all flat or all layer-wise expressions, found a mix"
             )
-        for i, ref in enumerate(self.references):
-            r = np.asarray(ref, dtype=np.float64)
-            if r.ndim != 1 or len(r) == 0 or not np.isfinite(r).all() or (np.diff(r) < 0).any():
-                raise InvalidValueError(
-                    f"references[{i}]: expected a non-empty sorted sequence of finite scores"
-                )
+        object.__setattr__(self, "members", tuple(members))
+        object.__setattr__(
+            self, "references", tuple(_reference(i, r) for i, r in enumerate(references))
+        )
+        for name in ("fitness", "validation_fitness"):
+            object.__setattr__(self, name, check_score(name, getattr(self, name)))
+        object.__setattr__(self, "metric", check_metric(self.metric))
 
     @classmethod
     def from_members(
@@ -127,6 +153,13 @@ class Ensemble:
 
     def __str__(self) -> str:
         return f"rank_mean({'; '.join(str(m) for m in self.members)})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Unpickling goes through __init__, so a tampered pickle is validated like any input.
+        return (
+            Ensemble,
+            (self.members, self.references, self.fitness, self.validation_fitness, self.metric),
+        )
 
     def __repr__(self) -> str:
         fit = "" if self.fitness is None else f", fitness={self.fitness:.4f}"
@@ -191,14 +224,21 @@ class Ensemble:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Ensemble:
+        if not isinstance(data, dict):
+            raise InvalidValueError(f"data: expected a mapping, found {type(data).__name__}")
         if data.get("format") != _JSON_FORMAT:
             raise InvalidValueError(
                 f"data: expected an ensemble in format {_JSON_FORMAT!r},"
-                f" found format {data.get('format')!r}"
+                f" found format {describe_value(data.get('format'))}"
             )
+        for key in ("members", "references"):
+            if not isinstance(data.get(key), list):
+                raise InvalidValueError(
+                    f"data: expected {key!r} to be a list, found {describe_value(data.get(key))}"
+                )
         return cls(
             members=tuple(Expression.from_dict(m) for m in data["members"]),
-            references=tuple(tuple(float(v) for v in r) for r in data["references"]),
+            references=tuple(data["references"]),
             fitness=data.get("fitness"),
             validation_fitness=data.get("validation_fitness"),
             metric=data.get("metric"),
@@ -207,18 +247,40 @@ class Ensemble:
     @classmethod
     def from_json(cls, text: str) -> Ensemble:
         """Reads an ensemble written by :meth:`to_json`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidValueError(f"text: expected JSON, found invalid JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise InvalidValueError(f"text: expected a JSON object, found {type(data).__name__}")
-        return cls.from_dict(data)
+        return cls.from_dict(load_json(text, "an ensemble"))
+
+
+def _reference(i: int, ref: object) -> tuple[float, ...]:
+    """Member ``i``'s reference scores, checked: a non-empty sorted sequence of finite
+    numbers."""
+    what = f"references[{i}]: expected a non-empty sorted sequence of finite scores"
+    if isinstance(ref, (str, bytes)) or not isinstance(ref, (list, tuple, np.ndarray)):
+        raise ArgumentTypeError(f"{what}, found {describe_value(ref)}")
+    try:
+        r = as_array(ref).astype(np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"{what}, found {describe_value(ref)}") from None
+    if r.ndim != 1 or len(r) == 0:
+        raise ShapeError(f"{what}, found {describe_shape(r)}")
+    if not np.isfinite(r).all():
+        raise InvalidValueError(f"{what}, found a non-finite value")
+    if (np.diff(r) < 0).any():
+        raise InvalidValueError(f"{what}, found them unsorted")
+    return tuple(float(v) for v in r)
 
 
 def _references(
     members: Sequence[Expression], reference: object, arch_column: str
 ) -> tuple[tuple[float, ...], ...]:
+    if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
+        raise ArgumentTypeError(
+            f"members: expected a list of zcfast.Expression, found {describe_value(members)}"
+        )
+    for i, m in enumerate(members):
+        if not isinstance(m, Expression):
+            raise ArgumentTypeError(
+                f"members[{i}]: expected a zcfast.Expression, found {type(m).__name__}"
+            )
     out = []
     for i, m in enumerate(members):
         s = m.evaluate(reference, arch_column=arch_column)

@@ -13,7 +13,7 @@ from zcfast._layers import ARCH_COLUMN
 from zcfast._prepare import Prepared, prepare_flat, prepare_layers
 from zcfast._result import EvolveResult, build_result, combine_members, member_seed
 from zcfast._run import Callback, run_generations
-from zcfast._settings import Settings
+from zcfast._settings import Settings, _boolean
 
 __all__ = ["evolve", "evolve_layerwise"]
 
@@ -26,6 +26,7 @@ def _evolve(
     progress: bool,
     label: str,
 ) -> EvolveResult:
+    progress = _boolean("progress", progress)
     run_settings = settings.resolved()
     if run_settings.ensemble > 1:
         return _evolve_ensemble(prepared, run_settings, started, callback, progress, label)
@@ -118,6 +119,11 @@ def evolve(
     Returns
     -------
     EvolveResult
+        ``best.fitness`` is the fitness measure of ``best`` on the training rows and
+        ``best.validation_fitness`` that on ``validation_rows`` (a single run with
+        ``validation_fraction``): ``best.score(X[rows], y[rows])`` gives it back; with
+        ``ensemble > 1`` the latter is the pooled out-of-bag estimate instead (see
+        :class:`EvolveResult`).
 
     Example
     -------

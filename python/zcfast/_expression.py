@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -12,8 +13,10 @@ import numpy as np
 from zcfast import _core
 from zcfast._formula import check_names, parse_formula, printable_name
 from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table
+from zcfast._messages import describe_value
+from zcfast._settings import FITNESSES
 from zcfast._validate import as_table, frame_columns, is_dataframe
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
 
 __all__ = ["DEGENERATE_SCORE", "FUNCTIONS", "REDUCERS", "Expression"]
 
@@ -56,6 +59,71 @@ DEGENERATE_SCORE: float = float(np.finfo(np.float64).min)
 _JSON_FORMAT = "zcfast.expression/1"
 
 
+def _missing_is_nan(out: np.ndarray, used: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
+    """``out`` with NaN for every architecture where a column the formula reads is NaN (a
+    missing input has no score; protected arithmetic would make one up, e.g. log(NaN) = 0)."""
+    if used.size == 0:
+        return out
+    missing = np.isnan(used).any(axis=1)
+    if offsets is not None and len(offsets) > 1:
+        missing = np.logical_or.reduceat(missing, offsets[:-1])
+    if missing.any():
+        out = out.copy() if not out.flags.writeable else out
+        out[missing] = np.nan
+    return out
+
+
+def check_score(name: str, value: object) -> float | None:
+    """A fitness attribute: None or a finite number (as a float)."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ArgumentTypeError(f"{name}: expected a number or None, found {describe_value(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        number = math.inf
+    if not math.isfinite(number):
+        raise InvalidValueError(
+            f"{name}: expected a finite number or None, found {describe_value(value)}"
+        )
+    return number
+
+
+def check_metric(metric: object) -> str | None:
+    """The ``metric`` attribute: None or one of the fitness measures."""
+    if metric is not None and metric not in FITNESSES:
+        raise UnknownNameError(
+            f"metric: expected None or one of {list(FITNESSES)}, found {describe_value(metric)}"
+        )
+    return metric
+
+
+def load_json(text: object, what: str) -> dict[str, Any]:
+    """The JSON object in ``text`` (str or bytes), with clear errors for anything else."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise ArgumentTypeError(
+            f"text: expected JSON text (str or bytes) of {what}, found {type(text).__name__}"
+        )
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise InvalidValueError(
+            f"text: expected JSON of {what}, found JSON nested too deeply to read"
+        ) from None
+    except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+        raise InvalidValueError(
+            f"text: expected JSON of {what}, found invalid JSON ({exc})"
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidValueError(
+            f"text: expected a JSON object ({what}), found {type(data).__name__}"
+        )
+    return data
+
+
 @dataclass(frozen=True)
 class Expression:
     """A formula over named metric columns, e.g. ``log(synflow) * nwot / params``, or a
@@ -95,18 +163,18 @@ class Expression:
     def __post_init__(self) -> None:
         if isinstance(self.tokens, (str, bytes)) or not isinstance(self.tokens, (list, tuple)):
             raise ArgumentTypeError(
-                f"tokens: expected a list of postfix tokens, found {self.tokens!r:.80}"
+                f"tokens: expected a list of postfix tokens, found {describe_value(self.tokens)}"
             )
         if not all(isinstance(t, str) for t in self.tokens):
-            raise ArgumentTypeError("tokens: expected postfix tokens (str)")
+            bad = next(t for t in self.tokens if not isinstance(t, str))
+            raise ArgumentTypeError(
+                f"tokens: expected postfix tokens (str), found {describe_value(bad)}"
+            )
         object.__setattr__(self, "tokens", tuple(self.tokens))
         object.__setattr__(self, "feature_names", check_names(self.feature_names))
         for name in ("fitness", "validation_fitness"):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, (int, float))
-            ):
-                raise ArgumentTypeError(f"{name}: expected a number or None, found {value!r:.80}")
+            object.__setattr__(self, name, check_score(name, getattr(self, name)))
+        object.__setattr__(self, "metric", check_metric(self.metric))
         _, _, max_feature, _ = _core.describe(list(self.tokens))
         if max_feature >= len(self.feature_names):
             raise ShapeError(
@@ -176,8 +244,9 @@ class Expression:
         numpy.ndarray of float64, one score per row, or for a layer-wise expression one per
         architecture in table order (``LayerTable.archs``: first appearance in a long table).
         An architecture where a column the formula uses holds the missing-value marker ±1e8
-        scores :data:`DEGENERATE_SCORE` (it ranks last). Where the formula overflows the
-        score is inf or NaN; rank-based uses treat such scores as invalid.
+        scores :data:`DEGENERATE_SCORE` (it ranks last); one where such a column is NaN
+        scores NaN. Where the formula overflows the score is inf or NaN; rank-based uses treat
+        such scores as invalid.
 
         Example
         -------
@@ -192,7 +261,8 @@ class Expression:
             )
         if is_dataframe(matrix):
             table = frame_columns(matrix, self.features)
-            return np.asarray(_core.evaluate(self._tokens_over(self.features), table.values))
+            out = np.asarray(_core.evaluate(self._tokens_over(self.features), table.values))
+            return _missing_is_nan(out, table.values, None)
         table = as_table(matrix, None, min_rows=1)
         if table.values.shape[1] != len(self.feature_names):
             raise ShapeError(
@@ -200,7 +270,12 @@ class Expression:
                 f" ({', '.join(self.feature_names)}),"
                 f" found {table.values.shape[1]}"
             )
-        return np.asarray(_core.evaluate(list(self.tokens), table.values))
+        out = np.asarray(_core.evaluate(list(self.tokens), table.values))
+        return _missing_is_nan(out, table.values[:, self._columns()], None)
+
+    def _columns(self) -> list[int]:
+        """Positions in ``feature_names`` of the columns the formula reads."""
+        return [self.feature_names.index(f) for f in self.features]
 
     def _evaluate_layers(self, layers: object, arch_column: str) -> np.ndarray:
         by_position = isinstance(layers, tuple) and not isinstance(layers, LayerTable)
@@ -212,10 +287,13 @@ class Expression:
                     f" ({', '.join(self.feature_names)}), found {table.values.shape[1]}"
                 )
             tokens = list(self.tokens)
+            used = table.values[:, self._columns()]
         else:
             table = table.select(self.features)
             tokens = self._tokens_over(self.features)
-        return np.asarray(_core.evaluate(tokens, table.values, table.offsets))
+            used = table.values
+        out = np.asarray(_core.evaluate(tokens, table.values, table.offsets))
+        return _missing_is_nan(out, used, table.offsets)
 
     def _tokens_over(self, columns: Sequence[str]) -> list[str]:
         """The tokens with features renumbered as positions in ``columns``."""
@@ -278,12 +356,12 @@ class Expression:
         if data.get("format") != _JSON_FORMAT:
             raise InvalidValueError(
                 f"data: expected an expression in format {_JSON_FORMAT!r},"
-                f" found format {data.get('format')!r:.80}"
+                f" found format {describe_value(data.get('format'))}"
             )
         for key in ("postfix", "feature_names"):
             if not isinstance(data.get(key), list):
                 raise InvalidValueError(
-                    f"data: expected {key!r} to be a list, found {data.get(key)!r:.80}"
+                    f"data: expected {key!r} to be a list, found {describe_value(data.get(key))}"
                 )
         return cls(
             tokens=tuple(data["postfix"]),
@@ -296,23 +374,20 @@ class Expression:
     @classmethod
     def from_json(cls, text: str) -> Expression:
         """Reads an expression written by :meth:`to_json`."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidValueError(f"text: expected JSON, found invalid JSON ({exc})") from None
-        if not isinstance(data, dict):
-            raise InvalidValueError(f"text: expected a JSON object, found {type(data).__name__}")
-        return cls.from_dict(data)
+        return cls.from_dict(load_json(text, "an expression"))
 
     @classmethod
     def parse(cls, formula: str, feature_names: Sequence[str]) -> Expression:
         """Builds an expression from infix text, e.g. a formula from a paper.
 
         Supports ``+ - * /``, unary ``-``, ``x**2`` / ``x^2`` (square), numbers, column names
-        (bare if they are Python identifiers, else in backticks: `` `grad norm` ``, as
-        ``str()`` writes them), the calls ``log sqrt abs neg square min max add sub mul div``
-        and the reductions of :data:`REDUCERS` (``mean_layers(...)``, ...). Division and
-        ``log`` get zcfast's protected meaning.
+        (bare if they are identifiers, else in backticks: `` `grad norm` ``, as ``str()``
+        writes them; matched exactly, without Unicode normalisation), the calls ``log sqrt
+        abs neg square min max add sub mul div`` and the reductions of :data:`REDUCERS`
+        (``mean_layers(...)``, ...). Division and ``log`` get zcfast's protected meaning.
+        Precedence is Python's; ``-2.5`` is a constant, ``-(2.5)`` its negation. Any nesting
+        within 1,000,000 characters reads (in linear time), so ``parse(str(e))`` gives back
+        ``e`` for every expression ``e`` whose text is that short.
 
         Example
         -------

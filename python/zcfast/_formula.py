@@ -3,181 +3,244 @@ printed reads back.
 
 A column name that is not a plain identifier (``grad norm``, ``1x``, ``3``, a keyword, a
 function's name) is written between backticks, `` `grad norm` * nwot ``, and read back the same
-way; names may not contain backticks. Reading is iterative, so deeply nested formulas meet a
-clear limit instead of Python's recursion limit.
+way; names may not contain backticks. Names are matched exactly (no Unicode normalisation, unlike
+Python identifiers). Reading is one left-to-right pass with explicit stacks (no recursion), so
+any nesting that fits in :data:`MAX_FORMULA_LENGTH` characters reads back, in linear time.
 """
 
 from __future__ import annotations
 
-import ast
 import keyword
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
+from zcfast._messages import describe_value
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, UnknownNameError
 
 __all__ = ["MAX_FORMULA_LENGTH", "check_names", "parse_formula", "printable_name"]
 
 #: Longest formula text accepted (a million characters; evolved formulas are far shorter).
 MAX_FORMULA_LENGTH = 1_000_000
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div"}
-_QUOTED = re.compile(r"`([^`]*)`")
+#: A bare column name: what :func:`printable_name` leaves without backticks and the reader
+#: takes as one name.
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_SPACE = re.compile(r"\s*")
+_TOKEN = re.compile(
+    r"(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+    r"|(?P<name>[^\W\d]\w*)"
+    r"|`(?P<quoted>[^`]*)`"
+    r"|(?P<pow>\*\*|\^)"
+    r"|(?P<op>[-+*/(),])"
+)
+_BINARY = {"+": ("add", 1), "-": ("sub", 1), "*": ("mul", 2), "/": ("div", 2)}
+#: Precedence of unary minus: below ``^2``, above ``*`` and ``/`` (as in Python).
+_UNARY = 3
 
 
 def printable_name(name: str, reserved: frozenset[str]) -> str:
     """``name`` as a formula writes it: bare if it is a plain identifier, else in backticks."""
-    plain = name.isidentifier() and not keyword.iskeyword(name) and name not in reserved
-    return name if plain and not name.startswith("__zc") else f"`{name}`"
+    plain = (
+        _IDENTIFIER.fullmatch(name) is not None
+        and not keyword.iskeyword(name)
+        and name not in reserved
+    )
+    return name if plain else f"`{name}`"
 
 
 def check_names(names: object, arg: str = "feature_names") -> tuple[str, ...]:
-    """Validated column names: a sequence (not a string or mapping) of unique strings (or
-    integers, taken as their text), none empty or containing a backtick."""
+    """Validated column names: a sequence (not a string, set or mapping; a 1-D NumPy array or
+    a pandas Index is fine) of unique strings (or integers, taken as their text), none empty
+    or containing a backtick."""
+    if not isinstance(names, (str, bytes)) and hasattr(names, "tolist"):
+        listed = names.tolist()  # NumPy arrays, pandas Index and Series, polars Series
+        names = listed if isinstance(listed, list) else names
     if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
-        raise ArgumentTypeError(f"{arg}: expected a list of column names, found {names!r:.80}")
+        raise ArgumentTypeError(
+            f"{arg}: expected a list of column names, found {describe_value(names)}"
+        )
     out = []
     for n in names:
         if isinstance(n, bool) or not isinstance(n, (str, int)):
-            raise ArgumentTypeError(f"{arg}: expected names (str), found {n!r:.80}")
+            raise ArgumentTypeError(f"{arg}: expected names (str), found {describe_value(n)}")
         text = str(n)
         if not text or "`" in text:
             raise InvalidValueError(
-                f"{arg}: expected non-empty names without backticks, found {text!r}"
+                f"{arg}: expected non-empty names without backticks, found {describe_value(text)}"
             )
         out.append(text)
     if len(set(out)) != len(out):
-        dupes = sorted({n for n in out if out.count(n) > 1})
-        raise InvalidValueError(f"{arg}: expected unique names, found duplicates {dupes}")
+        seen: set[str] = set()
+        dupes = sorted({n for n in out if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
+        raise InvalidValueError(f"{arg}: expected unique names, found duplicates {dupes[:20]}")
     return tuple(out)
 
 
+class _Syntax:
+    """Raises the errors of one formula, naming the place where reading stopped."""
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def error(self, what: str, found: str, pos: int | None = None) -> InvalidValueError:
+        where = "" if pos is None else f" at position {pos}"
+        return InvalidValueError(
+            f"formula: expected {what}, found {found}{where} in {self.formula[:200]!r}"
+        )
+
+    def syntax(self, pos: int, wanted: str) -> InvalidValueError:
+        if pos >= len(self.formula):
+            return self.error(f"an arithmetic expression ({wanted})", "the end of the formula")
+        return self.error(
+            f"an arithmetic expression ({wanted})", repr(self.formula[pos : pos + 20]), pos
+        )
+
+
+_OPERAND = "a number, a column name, a function call, '-' or '('"
+_OPERATOR = "an operator + - * / ^2, ',' or ')'"
+
+
+def _tokens(formula: str, syntax: _Syntax) -> Iterator[tuple[str, str, int]]:
+    """``(kind, text, position)`` of each token: num, name, quoted, pow or op."""
+    pos, n = 0, len(formula)
+    while True:
+        pos = _SPACE.match(formula, pos).end()  # type: ignore[union-attr]
+        if pos >= n:
+            return
+        m = _TOKEN.match(formula, pos)
+        if m is None:
+            raise syntax.syntax(pos, "numbers, column names, + - * / ^2, function calls")
+        kind = m.lastgroup or "op"
+        yield kind, m.group(kind), pos
+        pos = m.end()
+
+
+def _number(text: str, syntax: _Syntax, pos: int) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise syntax.error("a finite number (one a float can hold)", repr(text[:50]), pos)
+    return value
+
+
 def parse_formula(formula: object, names: tuple[str, ...], arities: dict[str, int]) -> list[str]:
-    """Postfix tokens of the infix ``formula`` over ``names`` with the functions ``arities``."""
+    """Postfix tokens of the infix ``formula`` over ``names`` with the functions ``arities``.
+
+    The grammar is Python's for these operators: ``+ -`` below ``* /`` below unary ``-`` below
+    ``^2`` (also written ``**2``), left-associative; a ``-`` written directly before a number
+    (``-2.5``, not ``-(2.5)`` and not ``-2^2``) is part of that number.
+    """
     if not isinstance(formula, str):
         raise ArgumentTypeError(f"formula: expected a str, found {type(formula).__name__}")
     if len(formula) > MAX_FORMULA_LENGTH:
         raise InvalidValueError(
             f"formula: expected at most {MAX_FORMULA_LENGTH:,} characters, found {len(formula):,}"
         )
-    text = _unquote(formula, names)
-    try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval").body
-    except SyntaxError as exc:
-        raise InvalidValueError(
-            f"formula: expected an arithmetic expression, found {formula!r:.200} ({exc.msg})"
-        ) from None
-    except (RecursionError, MemoryError):
-        raise InvalidValueError(
-            f"formula: expected an expression Python's parser can nest, found one nested too"
-            f" deeply ({len(formula):,} characters)"
-        ) from None
-    return _postfix(tree, names, arities, formula)
-
-
-def _unquote(formula: str, names: tuple[str, ...]) -> str:
-    """Backticked names replaced by placeholders that ``_postfix`` maps to columns."""
+    syntax = _Syntax(formula)
     index = {n: i for i, n in enumerate(names)}
-
-    def placeholder(m: re.Match[str]) -> str:
-        name = m.group(1)
-        if name not in index:
-            raise UnknownNameError(
-                f"formula: expected column names from feature_names {list(names)[:20]},"
-                f" found `{name}`"
-            )
-        return f"__zc{index[name]}__"
-
-    return _QUOTED.sub(placeholder, formula)
-
-
-def _postfix(
-    root: ast.AST, names: tuple[str, ...], arities: dict[str, int], formula: str
-) -> list[str]:
-    """Postfix tokens by an explicit post-order walk (no recursion)."""
+    tokens = list(_tokens(formula, syntax))
     out: list[str] = []
-    # Entries: a node still to read, or (after its operands) the operator token to write.
-    stack: list[ast.AST | str] = [root]
-    index = {n: i for i, n in enumerate(names)}
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
+    # Pending operators: ("bin", token, precedence), ("neg", "neg", _UNARY), ("paren", "", 0)
+    # or ("call", name, position); argument counts of open calls in ``counts``.
+    ops: list[tuple[str, str, int]] = []
+    counts: list[int] = []
+    operand = True  # whether an operand comes next
+    i, n = 0, len(tokens)
+    while i < n:
+        kind, text, pos = tokens[i]
+        i += 1
+        if operand:
+            if kind == "num":
+                out.append(_constant(_number(text, syntax, pos)))
+                operand = False
+            elif kind == "quoted":
+                if text not in index:
+                    raise UnknownNameError(
+                        f"formula: expected column names from feature_names {list(names)[:20]},"
+                        f" found `{text}`"
+                    )
+                out.append(f"x{index[text]}")
+                operand = False
+            elif kind == "name" and i < n and tokens[i][1] == "(":
+                if text not in arities:
+                    raise UnknownNameError(
+                        f"formula: expected functions or reductions from {sorted(arities)},"
+                        f" found {text!r} in {formula[:200]!r}"
+                    )
+                ops.append(("call", text, pos))
+                counts.append(1)
+                i += 1
+            elif kind == "name":
+                if text not in index:
+                    raise UnknownNameError(
+                        f"formula: expected column names from feature_names {list(names)[:20]},"
+                        f" found {text!r}"
+                    )
+                out.append(f"x{index[text]}")
+                operand = False
+            elif text == "-":
+                literal = i < n and tokens[i][0] == "num"
+                if literal and not (i + 1 < n and tokens[i + 1][0] == "pow"):
+                    _, number, at = tokens[i]
+                    out.append(_constant(-_number(number, syntax, at)))
+                    operand = False
+                    i += 1
+                else:
+                    ops.append(("neg", "neg", _UNARY))
+            elif text == "+":
+                pass  # unary plus writes nothing
+            elif text == "(":
+                ops.append(("paren", "", pos))
+            else:
+                raise syntax.syntax(pos, _OPERAND)
             continue
-        leaf, children, op = _read(item, index, names, arities, formula)
-        if leaf is not None:
-            out.append(leaf)
-            continue
-        if op is not None:
-            stack.append(op)
-        stack.extend(reversed(children))
+        if kind == "pow":
+            if not (i < n and tokens[i][0] == "num" and float(tokens[i][1]) == 2.0):
+                shown = repr(formula[pos : pos + 20])
+                raise syntax.error("only the power 2 (square)", shown, pos)
+            i += 1
+            if i < n and tokens[i][0] == "pow":
+                shown = repr(formula[tokens[i][2] : tokens[i][2] + 20])
+                raise syntax.error(
+                    "only the power 2 (square), once (write (a^2)^2)", shown, tokens[i][2]
+                )
+            out.append("square")  # binds tightest: its operand is complete
+        elif kind == "op" and text in _BINARY:
+            token, prec = _BINARY[text]
+            while ops and ops[-1][0] in ("bin", "neg") and ops[-1][2] >= prec:
+                out.append(ops.pop()[1])
+            ops.append(("bin", token, prec))
+            operand = True
+        elif text in (",", ")"):
+            while ops and ops[-1][0] in ("bin", "neg"):
+                out.append(ops.pop()[1])
+            if not ops:
+                raise syntax.error(
+                    "an arithmetic expression (no unmatched ')' or ',')", repr(text), pos
+                )
+            if text == ",":
+                if ops[-1][0] != "call":
+                    raise syntax.error("',' only between the arguments of a function", "','", pos)
+                counts[-1] += 1
+                operand = True
+                continue
+            group, name, _ = ops.pop()
+            if group == "call":
+                got = counts.pop()
+                if got != arities[name]:
+                    raise syntax.error(
+                        f"{name} with {arities[name]} argument(s)", f"{got} argument(s)", pos
+                    )
+                out.append(name)
+        else:
+            raise syntax.syntax(pos, _OPERATOR)
+    if operand:
+        raise syntax.syntax(len(formula), _OPERAND)
+    while ops:
+        group, token, pos = ops.pop()
+        if group in ("paren", "call"):
+            raise syntax.error("a closing ')' for every '('", "one never closed", pos)
+        out.append(token)
     return out
-
-
-def _read(
-    node: ast.AST,
-    index: dict[str, int],
-    names: tuple[str, ...],
-    arities: dict[str, int],
-    formula: str,
-) -> tuple[str | None, list[ast.AST], str | None]:
-    """One node: ``(leaf token, [], None)``, or ``(None, operands, operator token or None)``
-    (None for unary plus, which writes only its operand)."""
-
-    def fail(what: str) -> InvalidValueError:
-        shown = ast.unparse(node) if len(formula) < 10_000 else type(node).__name__
-        return InvalidValueError(
-            f"formula: expected {what}, found {shown[:200]!r} in {formula[:200]!r}"
-        )
-
-    if isinstance(node, ast.BinOp):
-        if isinstance(node.op, ast.Pow):
-            if not (isinstance(node.right, ast.Constant) and node.right.value == 2):
-                raise fail("only the power 2 (square)")
-            return None, [node.left], "square"
-        op = _BINOPS.get(type(node.op))
-        if op is None:
-            raise fail("one of + - * / **2")
-        return None, [node.left, node.right], op
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-            return _constant(-_number(node.operand, fail)), [], None
-        return None, [node.operand], "neg" if isinstance(node.op, ast.USub) else None
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        name = node.func.id
-        if name not in arities or node.keywords:
-            raise UnknownNameError(
-                f"formula: expected functions or reductions from {sorted(arities)},"
-                f" found {name!r} in {formula[:200]!r}"
-            )
-        if len(node.args) != arities[name]:
-            raise fail(f"{name} with {arities[name]} argument(s)")
-        return None, list(node.args), name
-    if isinstance(node, ast.Name):
-        if node.id.startswith("__zc") and node.id.endswith("__") and node.id[4:-2].isdigit():
-            return f"x{int(node.id[4:-2])}", [], None
-        if node.id not in index:
-            raise UnknownNameError(
-                f"formula: expected column names from feature_names {list(names)[:20]},"
-                f" found {node.id!r}"
-            )
-        return f"x{index[node.id]}", [], None
-    if isinstance(node, ast.Constant):
-        return _constant(_number(node, fail)), [], None
-    raise fail("numbers, column names, + - * / and function calls")
-
-
-def _number(node: ast.Constant, fail: Any) -> float:
-    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-        raise fail("a number")
-    try:
-        value = float(node.value)
-    except OverflowError:
-        raise fail("a number a float can hold") from None
-    if not math.isfinite(value):
-        raise fail("a finite number")
-    return value
 
 
 def _constant(value: float) -> str:

@@ -10,14 +10,16 @@ from an Arrow table or a table of list columns, or from the two arrays.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from zcfast._validate import as_table, describe_shape
+from zcfast._formula import check_names
+from zcfast._messages import describe_value
+from zcfast._validate import as_array, as_table, describe_shape
 from zcfast.exceptions import (
     ArgumentTypeError,
     InvalidValueError,
@@ -57,6 +59,52 @@ class LayerTable:
     offsets: np.ndarray
     names: tuple[str, ...]
     archs: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        # The fields are what every layer-wise evaluation trusts: check that they agree (the
+        # from_* constructors build them checked; this catches a table built by hand).
+        values, offsets = self.values, self.offsets
+        if not isinstance(values, np.ndarray) or values.ndim != 2 or values.dtype != np.float64:
+            raise ArgumentTypeError(
+                "values: expected a 2-D float64 array (use LayerTable.from_arrays for other"
+                f" input), found {describe_value(values)}"
+            )
+        if (
+            not isinstance(offsets, np.ndarray)
+            or offsets.ndim != 1
+            or offsets.dtype.kind not in "iu"
+            or len(offsets) == 0
+        ):
+            raise ArgumentTypeError(
+                "offsets: expected a 1-D integer array of n_archs + 1 row positions (use"
+                f" LayerTable.from_arrays for other input), found {describe_value(offsets)}"
+            )
+        if offsets[0] != 0 or offsets[-1] != values.shape[0] or (np.diff(offsets) <= 0).any():
+            raise InvalidValueError(
+                f"offsets: expected strictly increasing offsets from 0 to the number of rows"
+                f" ({values.shape[0]}), found {describe_value(offsets.tolist())}"
+            )
+        names = check_names(self.names)
+        if len(names) != values.shape[1]:
+            raise ShapeError(
+                f"names: expected one per column of values ({values.shape[1]}), found {len(names)}"
+            )
+        object.__setattr__(self, "names", names)
+        if isinstance(self.archs, (str, bytes)) or not isinstance(self.archs, Sequence):
+            raise ArgumentTypeError(
+                "archs: expected a sequence of architecture keys, found"
+                f" {describe_value(self.archs)}"
+            )
+        if len(self.archs) != len(offsets) - 1:
+            raise ShapeError(
+                f"archs: expected one key per architecture ({len(offsets) - 1}),"
+                f" found {len(self.archs)}"
+            )
+        object.__setattr__(self, "archs", tuple(self.archs))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Unpickling goes through __init__, so a tampered pickle is validated like any input.
+        return (LayerTable, (self.values, self.offsets, self.names, self.archs))
 
     @property
     def n_archs(self) -> int:
@@ -129,6 +177,7 @@ class LayerTable:
 
     def select(self, features: Sequence[str]) -> LayerTable:
         """The table restricted to the named feature columns, in that order."""
+        features = list(check_names(features, "features"))
         unknown = [f for f in features if f not in self.names]
         if unknown:
             raise UnknownNameError(
@@ -144,6 +193,12 @@ class LayerTable:
 
     def select_archs(self, keep: np.ndarray) -> LayerTable:
         """The table restricted to the architectures where the boolean ``keep`` is True."""
+        keep = np.asarray(keep)
+        if keep.dtype != np.bool_ or keep.shape != (self.n_archs,):
+            raise ShapeError(
+                f"keep: expected a boolean mask with one entry per architecture"
+                f" ({self.n_archs}), found {describe_shape(keep)} of dtype {keep.dtype}"
+            )
         counts = self.layer_counts()[keep]
         rows = np.concatenate(
             [np.arange(self.offsets[a], self.offsets[a + 1]) for a in np.flatnonzero(keep)]
@@ -195,10 +250,15 @@ def layer_targets(targets: object, table: LayerTable, arg: str = "targets") -> n
                 f" for {len(missing)} of them ({shown}{', ...' if len(missing) > 5 else ''})"
             )
         values = [targets[a] for a in table.archs]
-        try:
-            return np.asarray(values, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ArgumentTypeError(f"{arg}: expected numeric accuracies in the mapping") from None
+        for a, v in zip(table.archs, values):
+            if isinstance(v, (bool, np.bool_)) or not isinstance(
+                v, (int, float, np.integer, np.floating)
+            ):
+                raise ArgumentTypeError(
+                    f"{arg}: expected a number as the accuracy of every architecture, found"
+                    f" {describe_value(v)} for {describe_value(a)}"
+                )
+        return as_array(values).astype(np.float64)
     return targets  # type: ignore[return-value]  # an array-like, checked by as_targets
 
 
@@ -227,14 +287,28 @@ def _to_polars(frame: object) -> pl.DataFrame:
         if len(set(map(str, columns))) != len(columns):
             raise InvalidValueError(f"layers: expected unique column names, found {columns}")
         return pl.from_pandas(frame)
-    raise ArgumentTypeError(f"layers: expected a DataFrame or Arrow table, found {module}")
+    raise ArgumentTypeError(
+        f"layers: expected a DataFrame or Arrow table, found {type(frame).__name__}"
+    )
 
 
 def _explode_lists(df: pl.DataFrame, arch_column: str) -> pl.DataFrame:
+    if isinstance(df.schema[arch_column], pl.List | pl.Array):
+        raise ArgumentTypeError(
+            f"{arch_column}: expected one architecture key per row, found a column of"
+            f" {df.schema[arch_column]}"
+        )
     lists = [c for c, dt in zip(df.columns, df.dtypes) if isinstance(dt, pl.List | pl.Array)]
     if not lists:
         return df
     lengths = df.select(pl.col(c).list.len() for c in lists)
+    short = lengths.select(pl.min_horizontal(pl.all().fill_null(0))).to_series()
+    if (short == 0).any():
+        row = int(np.argmax((short == 0).to_numpy()))
+        raise ShapeError(
+            f"layers: expected at least one layer in every list of list columns {lists},"
+            f" found an empty or null list for architecture {df[arch_column][row]!r}"
+        )
     if lengths.width > 1 and not all(
         lengths[c].equals(lengths[lists[0]], check_names=False) for c in lists[1:]
     ):
@@ -256,8 +330,14 @@ def _feature_columns(
                 f" found columns {df.columns}"
             )
         return names
-    if isinstance(features, str):
-        raise ArgumentTypeError(f"features: expected a list of column names, found {features!r}")
+    features = list(check_names(features, "features"))
+    if not features:
+        raise ShapeError("features: expected at least one column name, found an empty list")
+    if arch_column in features:
+        raise InvalidValueError(
+            f"features: expected columns other than arch_column ({arch_column!r}), found it"
+            " among them"
+        )
     unknown = [f for f in features if f not in df.columns]
     if unknown:
         raise UnknownNameError(
@@ -285,7 +365,15 @@ def _group(arch: pl.Series) -> tuple[tuple[Any, ...], np.ndarray]:
 
 
 def _check_unique_archs(keys: tuple[Any, ...], arg: str = "archs") -> None:
-    if len(set(keys)) == len(keys):
+    try:
+        distinct = len(set(keys))
+    except TypeError:
+        bad = next(k for k in keys if not isinstance(k, Hashable) or _unhashable(k))
+        raise ArgumentTypeError(
+            f"{arg}: expected hashable architecture keys (str, int, tuple, ...), found"
+            f" {describe_value(bad)} of type {type(bad).__name__}"
+        ) from None
+    if distinct == len(keys):
         return
     seen: set[Any] = set()
     repeated = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
@@ -294,6 +382,14 @@ def _check_unique_archs(keys: tuple[Any, ...], arg: str = "archs") -> None:
         f" architecture), found {repeated!r} in more than one group; sort the table by"
         f" {arg!r} first"
     )
+
+
+def _unhashable(key: object) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return True
+    return False
 
 
 def _offsets(offsets: object, n_rows: int) -> np.ndarray:
@@ -310,6 +406,11 @@ def _offsets(offsets: object, n_rows: int) -> np.ndarray:
         )
     if len(arr) < 2:
         raise ShapeError(f"offsets: expected n_archs + 1 >= 2 values, found {len(arr)}")
+    if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
+        raise ShapeError(
+            f"offsets: expected a last offset equal to the number of rows ({n_rows}),"
+            f" found offsets up to {describe_value(int(arr.max()))}"
+        )
     off = arr.astype(np.int64)
     if off[0] != 0:
         raise InvalidValueError(f"offsets: expected offsets that start at 0, found {off[0]}")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
+from zcfast._messages import describe_value
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, UnknownNameError
 
 __all__ = ["pareto_front"]
@@ -42,11 +43,12 @@ def pareto_front(
     """
     if not isinstance(table, pl.DataFrame):
         raise ArgumentTypeError(f"table: expected a polars DataFrame, found {type(table).__name__}")
+    for name, given in (("maximize", maximize), ("minimize", minimize)):
+        if isinstance(given, (str, bytes)) or not isinstance(given, (list, tuple)):
+            raise ArgumentTypeError(
+                f"{name}: expected a list of column names, found {describe_value(given)}"
+            )
     objectives = [*maximize, *minimize]
-    if isinstance(maximize, str) or isinstance(minimize, str):
-        raise ArgumentTypeError(
-            "maximize, minimize: expected lists of column names, found a string"
-        )
     if len(objectives) < 2:
         raise InvalidValueError(
             f"maximize, minimize: expected at least two objectives, found {objectives}"
@@ -62,11 +64,15 @@ def pareto_front(
     clean = table.filter(
         pl.all_horizontal(pl.col(c).is_not_null() & ~pl.col(c).is_nan() for c in objectives)
     )
-    # Every objective as "larger is better".
-    values = np.column_stack(
-        [clean[c].to_numpy().astype(np.float64) for c in maximize]
-        + [-clean[c].to_numpy().astype(np.float64) for c in minimize]
-    )
+
+    # Every objective as "larger is better", by its dense rank: exact for any dtype (int64
+    # values above 2**53 would collide as floats) and within float range.
+    def ranks(c: str) -> np.ndarray:
+        return clean[c].rank("dense").to_numpy().astype(np.float64)
+
+    values = np.column_stack([ranks(c) for c in maximize] + [-ranks(c) for c in minimize])
+    if values.shape[0] == 0:
+        return clean
     return clean[_non_dominated(values)]
 
 
@@ -75,6 +81,8 @@ def _non_dominated(values: np.ndarray) -> np.ndarray:
     first column descending. Scanning in that order, a row can only be dominated by one
     already kept, so each row is compared with the front alone."""
     order = np.lexsort(tuple(-values[:, j] for j in reversed(range(values.shape[1]))))
+    if values.shape[1] == 2:
+        return _non_dominated_2d(values, order)
     front: list[int] = []
     for i in order:
         v = values[i]
@@ -84,4 +92,20 @@ def _non_dominated(values: np.ndarray) -> np.ndarray:
             if dominated.any():
                 continue
         front.append(int(i))
+    return np.asarray(front, dtype=np.int64)
+
+
+def _non_dominated_2d(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The same for two objectives in one pass over ``order`` (first column descending, then
+    second): a row is dominated exactly when an earlier row has a larger second value, or the
+    same second value and a larger first one."""
+    front: list[int] = []
+    best_b, best_a = -np.inf, -np.inf  # largest second value so far, and its largest first
+    for i in order:
+        a, b = values[i]
+        if b < best_b or (b == best_b and a < best_a):
+            continue
+        front.append(int(i))
+        if b > best_b:
+            best_b, best_a = b, a
     return np.asarray(front, dtype=np.int64)

@@ -52,10 +52,24 @@ class Prepared:
         add only ties to a rank correlation), from a stream of its own per member."""
         rng = np.random.default_rng([seed, member])
         tasks, kept = [], []
-        for (values, offsets, y), rows in zip(self.tasks, self.kept):
+        for t, ((values, offsets, y), rows) in enumerate(zip(self.tasks, self.kept)):
             n = len(y)
-            pick = np.unique(rng.integers(0, n, size=n))
-            tasks.append(_select(values, offsets, y, pick))
+            # A sample too small or degenerate to evolve on (few distinct architectures,
+            # constant targets or columns: tiny tables) is drawn again from the same stream.
+            for _ in range(_BOOTSTRAP_TRIES):
+                pick = np.unique(rng.integers(0, n, size=n))
+                task = _select(values, offsets, y, pick)
+                if _usable(task):
+                    break
+            else:
+                label = "matrix" if len(self.tasks) == 1 else f"matrix[{t}]"
+                raise ShapeError(
+                    f"{label}: expected enough distinct architectures for the bootstrap samples"
+                    f" of an ensemble (at least {MIN_ROWS} per sample, targets and some column"
+                    f" not constant on them), found {n} architectures whose samples are not;"
+                    " pass ensemble=1"
+                )
+            tasks.append(task)
             kept.append(rows[pick])
         return Prepared(tasks, self.names, self.kept_cols, kept, self.layerwise, self.missing)
 
@@ -79,6 +93,19 @@ class Prepared:
             "feature_names": list(self.names),
             "dropped_columns": [n for i, n in enumerate(self.names) if i not in kept],
         }
+
+
+#: Bootstrap draws tried per member before a table is declared too small for an ensemble.
+_BOOTSTRAP_TRIES = 100
+
+
+def _usable(task: CoreTask) -> bool:
+    """Whether a sampled task passes the checks the whole table passed."""
+    values, _, y = task
+    if len(y) < MIN_ROWS or np.all(y == y[0]):
+        return False
+    finite = np.where(np.isfinite(values), values, 0.0)
+    return bool(np.any(finite.max(axis=0) != finite.min(axis=0)))
 
 
 def _select(

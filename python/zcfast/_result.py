@@ -17,6 +17,7 @@ from zcfast._run import RunLog
 from zcfast._select import select
 from zcfast._settings import Settings
 from zcfast._stats import measure
+from zcfast._validate import MIN_ROWS
 from zcfast.exceptions import InvalidValueError
 
 __all__ = ["EvolveResult", "build_result", "combine_members", "member_seed"]
@@ -33,6 +34,16 @@ class EvolveResult:
         was set, else highest parsimony-penalised training fitness; with ``ensemble > 1`` the
         rank-average of the members' bests, whose ``validation_fitness`` is the out-of-bag
         estimate (each training architecture scored only by the members that did not see it).
+        What its fitness figures are, exactly (``X``, ``y`` as passed in, after the
+        ``missing`` policy): for a single run (``ensemble=1``), ``best.fitness`` is the
+        ``settings.fitness`` measure of ``best.evaluate(X)`` on the training rows, those not
+        in ``validation_rows`` (per task, combined by ``aggregate``), and
+        ``best.validation_fitness`` the same measure on ``validation_rows``: e.g.
+        ``best.score(X[rows], y[rows])`` with ``rows = validation_rows[0]``. With
+        ``ensemble > 1``, ``best.fitness`` is measured on all training rows and
+        ``best.validation_fitness`` is the pooled out-of-bag estimate of ``validation``, which
+        no single set of rows gives (``validation_rows`` is None); each member's pair follows
+        the single-run rule.
     front : list of Expression
         Pareto front of training fitness against size, smallest first: each entry is
         strictly fitter than every smaller one.
@@ -50,7 +61,8 @@ class EvolveResult:
     validation_rows : list of numpy.ndarray or None
         Per task, the rows (flat tables) or architectures (layer tables: positions in the
         table's architecture order) held out for validation, as indices into what was
-        passed in.
+        passed in: those ``best.validation_fitness`` is measured on. None without
+        ``validation_fraction``, and for an ensemble's combined result.
     elapsed : float
         Wall-clock seconds.
     settings : Settings
@@ -60,8 +72,10 @@ class EvolveResult:
         What was evolved on: tasks, architectures and units per task, feature names, columns
         dropped by the ``missing`` policy.
     members : list of EvolveResult or None
-        With ``ensemble > 1``, the result of each bootstrap run (its ``validation_rows`` hold
-        the architectures the run did not see).
+        With ``ensemble > 1``, the result of each bootstrap run. Without
+        ``validation_fraction``, a member's ``validation_rows`` are the architectures its
+        bootstrap sample left out and its ``best.validation_fitness`` the fitness there; with
+        it, the rows the run held out of its sample and the fitness there.
     validation : polars.DataFrame or None
         With ``ensemble > 1``: the out-of-bag estimate of held-out quality of each procedure
         ``evolve`` chose among (``procedure``, ``formula``, ``estimate``, ``spread``: the
@@ -188,6 +202,16 @@ def combine_members(
     """The result of bootstrap runs: their ensemble (members referenced to the full training
     table), or the baseline that beats it out of bag; training fitness per task; the
     out-of-bag table of every procedure; every run's history."""
+    if settings.validation_fraction is None:
+        # A member's held-out rows are those its bootstrap sample left out, and its
+        # validation fitness is measured on them (with validation_fraction, both stay the
+        # core's: the rows it held out of its sample, and the fitness there).
+        for m, sample in zip(members, samples):
+            m.validation_rows = [
+                np.setdiff1d(all_rows, seen) for all_rows, seen in zip(prepared.kept, sample.kept)
+            ]
+            oob = _rows_fitness(settings, cast(Expression, m.best), prepared, m.validation_rows)
+            m.best = m.best.with_fitness(m.best.fitness, oob)
     reference, _ = prepared.reference(0)
     # each member is a single run (ensemble=1), so its best is an Expression
     bests = [cast(Expression, m.best) for m in members]
@@ -201,10 +225,6 @@ def combine_members(
     valid = [f for f in per_task if f is not None]
     fit = (min(valid) if settings.aggregate == "min" else float(np.mean(valid))) if valid else None
     estimate = validation.filter(pl.col("chosen"))["estimate"].item()
-    for m, sample in zip(members, samples):
-        m.validation_rows = [
-            np.setdiff1d(all_rows, seen) for all_rows, seen in zip(prepared.kept, sample.kept)
-        ]
     history = pl.concat(
         [m.history.with_columns(pl.lit(j).alias("member")) for j, m in enumerate(members)],
         how="vertical",
@@ -224,6 +244,24 @@ def combine_members(
         members=members,
         validation=validation,
     )
+
+
+def _rows_fitness(
+    settings: Settings, best: Expression, prepared: Prepared, rows: list[np.ndarray]
+) -> float | None:
+    """The fitness of ``best`` on the given rows (user row indices, one array per task), as
+    the tasks' fitness values combine; None where a task has too few rows or constant scores."""
+    values = []
+    for t, task_rows in enumerate(rows):
+        table, y = prepared.reference(t)
+        at = np.searchsorted(prepared.kept[t], task_rows)
+        if len(at) < MIN_ROWS:
+            return None
+        value = _fitness(settings, best.evaluate(table)[at], y[at])
+        if value is None:
+            return None
+        values.append(value)
+    return min(values) if settings.aggregate == "min" else float(np.mean(values))
 
 
 def _fitness(settings: Settings, scores: np.ndarray, targets: np.ndarray) -> float | None:

@@ -36,7 +36,14 @@ import polars as pl
 from zcfast._ensemble import Ensemble
 from zcfast._expression import DEGENERATE_SCORE, Expression
 from zcfast._layers import ARCH_COLUMN, LayerTable
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError, UnknownNameError
+from zcfast._messages import describe_value
+from zcfast.exceptions import (
+    ArgumentTypeError,
+    ConfigError,
+    InvalidValueError,
+    ShapeError,
+    UnknownNameError,
+)
 
 __all__ = ["ALGORITHMS", "SearchResult", "search"]
 
@@ -137,13 +144,14 @@ class _TableScorer(_Scorer):
                 if isinstance(table, LayerTable)
                 else LayerTable.from_frame(table, arch_column)
             )
-            keys = [_key(space, a, "table") for a in layers.archs]
+            keys = _keys(space, layers.archs)
             scores = proxy.evaluate(layers)
         else:
-            if not isinstance(table, pl.DataFrame) or arch_column not in table.columns:
-                raise UnknownNameError(
-                    f"table: expected a polars DataFrame with an {arch_column!r} column (one row"
-                    " per architecture) and the proxy's columns"
+            if not isinstance(table, pl.DataFrame):
+                raise ArgumentTypeError(
+                    f"table: expected a polars or pandas DataFrame with an {arch_column!r} column"
+                    f" (one row per architecture) and the proxy's columns, found"
+                    f" {type(table).__name__}"
                 )
             missing = [c for c in proxy.features if c not in table.columns]
             if missing:
@@ -151,7 +159,7 @@ class _TableScorer(_Scorer):
                     f"table: expected the columns the proxy reads {proxy.features},"
                     f" found no column named {missing}"
                 )
-            keys = [_key(space, a, "table") for a in table[arch_column].to_list()]
+            keys = _table_keys(space, table, arch_column)
             scores = proxy.evaluate(table)
         self.scores = dict(zip(keys, (_finite(s) for s in scores)))
         self.domain = list(self.scores)
@@ -204,13 +212,49 @@ class _CallableScorer(_Scorer):
         try:
             value = self.fn(key)
         except Exception as exc:
-            raise InvalidValueError(f"proxy: the callable raised on {key}: {exc!r}") from exc
+            raise InvalidValueError(
+                f"proxy: expected the callable to return a score for every architecture, found"
+                f" that it raised on {key}: {describe_value(exc, 300)}"
+            ) from exc
+        return _finite(_callable_number("proxy", value, key))
+
+
+def _callable_number(arg: str, value: object, key: str) -> float:
+    """What a user's callable returned, as a float: a real number (NaN/inf allowed)."""
+    # Anything float() takes (NumPy and PyTorch scalars, Decimal, ...) but text and booleans.
+    if not isinstance(value, (str, bytes, bool, np.bool_)):
         try:
-            return _finite(value)
+            return float(value)  # type: ignore[arg-type]
+        except OverflowError:  # an int beyond float's range
+            return math.inf if value > 0 else -math.inf  # type: ignore[operator]
         except (TypeError, ValueError):
-            raise ArgumentTypeError(
-                f"proxy: expected the callable to return a number, found {value!r} for {key}"
-            ) from None
+            pass
+    raise ArgumentTypeError(
+        f"{arg}: expected the callable to return a number, found {describe_value(value)} for {key}"
+    )
+
+
+def _keys(space: Any, archs: Any) -> list[str]:
+    """The space's keys of a table's architectures; each must appear once."""
+    keys = [_key(space, a, "table") for a in archs]
+    if len(set(keys)) != len(keys):
+        seen: set[str] = set()
+        twice = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise InvalidValueError(
+            f"table: expected one row per architecture, found {twice} more than once"
+        )
+    return keys
+
+
+def _table_keys(space: Any, table: Any, arch_column: str) -> list[str]:
+    if not isinstance(arch_column, str) or arch_column not in table.columns:
+        raise UnknownNameError(
+            f"arch_column: expected a column of the table {table.columns[:20]}, found"
+            f" {describe_value(arch_column)}"
+        )
+    if table.height == 0:
+        raise ShapeError("table: expected at least one architecture, found an empty table")
+    return _keys(space, table[arch_column].to_list())
 
 
 def _key(space: Any, arch: Any, arg: str) -> str:
@@ -226,7 +270,8 @@ def _as_proxy(proxy: Any, table: Any) -> Expression | Ensemble | Callable[[str],
     if isinstance(proxy, (Expression, Ensemble)):
         return proxy
     if isinstance(proxy, str):
-        return Expression.parse(proxy, [proxy])
+        # a column (table mode) or a zcfast.metrics proxy (live mode), whatever its name
+        return Expression(("x0",), (proxy,))
     if callable(proxy):
         return proxy
     raise ArgumentTypeError(
@@ -262,6 +307,8 @@ class _Run:
         self.best = -math.inf
 
     def done(self) -> bool:
+        if not self.scores:
+            return False  # every search scores at least one architecture
         if len(self.scores) >= self.limit:
             return True
         return (
@@ -425,13 +472,14 @@ def search(
     """
     from zcfast.spaces import SearchSpace, get_space
 
+    table = _as_polars(table)
     sp = get_space(space) if isinstance(space, str) else space
     if not isinstance(sp, SearchSpace):
         raise ArgumentTypeError(
             f"space: expected a SearchSpace or its name, found {type(space).__name__}"
         )
     _check_search_args(
-        algorithm, budget, time_budget, population_size, sample_size, top_k, evaluator
+        algorithm, budget, time_budget, population_size, sample_size, top_k, evaluator, seed
     )
     scorer = _scorer(
         sp, _as_proxy(proxy, table), table, inputs, labels, num_classes, seed, arch_column, device
@@ -466,6 +514,18 @@ def search(
     )
 
 
+def _as_polars(table: Any) -> Any:
+    """A pandas DataFrame or polars LazyFrame as a polars DataFrame; anything else as it is."""
+    if isinstance(table, pl.LazyFrame):
+        return table.collect()
+    if type(table).__module__.startswith("pandas") and hasattr(table, "columns"):
+        columns = [str(c) for c in table.columns]
+        if len(set(columns)) != len(columns):
+            raise InvalidValueError(f"table: expected unique column names, found {columns[:20]}")
+        return pl.from_pandas(table.set_axis(columns, axis=1))
+    return table
+
+
 def _check_search_args(
     algorithm: str,
     budget: Any,
@@ -474,28 +534,42 @@ def _check_search_args(
     sample_size: Any,
     top_k: Any,
     evaluator: Any,
+    seed: Any,
 ) -> None:
-    if algorithm not in ALGORITHMS:
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
         raise UnknownNameError(
-            f"algorithm: expected one of {list(ALGORITHMS)}, found {algorithm!r}"
+            f"algorithm: expected one of {list(ALGORITHMS)}, found {describe_value(algorithm)}"
         )
-    for name, value in (
-        ("budget", budget),
-        ("population_size", population_size),
-        ("sample_size", sample_size),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ArgumentTypeError(f"{name}: expected a positive integer, found {value!r}")
+    counts = [("budget", budget), ("population_size", population_size)]
+    counts += [("sample_size", sample_size), ("top_k", top_k)]
+    for name, value in counts:
+        if name == "top_k" and value is None:
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise ArgumentTypeError(
+                f"{name}: expected a positive integer, found {describe_value(value)}"
+            )
         if value < 1:
-            raise ConfigError(f"{name}: expected a positive integer, found {value}")
-    if time_budget is not None and not (isinstance(time_budget, (int, float)) and time_budget > 0):
-        raise ConfigError(
-            f"time_budget: expected a positive number of seconds, found {time_budget!r}"
-        )
+            raise ConfigError(f"{name}: expected a positive integer, found {describe_value(value)}")
+    if time_budget is not None:
+        if isinstance(time_budget, (bool, np.bool_)) or not isinstance(
+            time_budget, (int, float, np.integer, np.floating)
+        ):
+            raise ArgumentTypeError(
+                "time_budget: expected a positive number of seconds or None, found"
+                f" {describe_value(time_budget)}"
+            )
+        if not time_budget > 0:  # NaN too
+            raise ConfigError(
+                "time_budget: expected a positive number of seconds or None, found"
+                f" {describe_value(time_budget)}"
+            )
     if (top_k is None) != (evaluator is None):
         raise ConfigError("top_k, evaluator: expected both (multi-fidelity) or neither, found one")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
-        raise ConfigError(f"top_k: expected a positive integer, found {top_k!r}")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise ArgumentTypeError(f"seed: expected an integer, found {describe_value(seed)}")
+    if not 0 <= seed < 2**64:
+        raise ConfigError(f"seed: expected an integer in [0, 2**64), found {describe_value(seed)}")
 
 
 def _scorer(
@@ -514,7 +588,12 @@ def _scorer(
     if callable(proxy) and not isinstance(proxy, (Expression, Ensemble)):
         domain = None
         if table is not None:
-            domain = [_key(space, a, "table") for a in table[arch_column].to_list()]
+            if not isinstance(table, pl.DataFrame):
+                raise ArgumentTypeError(
+                    f"table: expected a polars or pandas DataFrame with an {arch_column!r}"
+                    f" column, found {type(table).__name__}"
+                )
+            domain = _table_keys(space, table, arch_column)
         return _CallableScorer(proxy, domain)
     if table is not None:
         return _TableScorer(space, proxy, table, arch_column)
@@ -605,12 +684,13 @@ def _evaluator(
             raise UnknownNameError(
                 f"evaluator: expected a column of the table, found {evaluator!r}"
             )
-        by_arch = dict(
-            zip(
-                (_key(space, a, "table") for a in table[arch_column].to_list()),
-                table[evaluator].to_list(),
+        if not table.schema[evaluator].is_numeric():
+            raise ArgumentTypeError(
+                f"evaluator: expected a numeric column, found {evaluator!r} of type"
+                f" {table.schema[evaluator]}"
             )
-        )
+        column = table[evaluator].cast(pl.Float64).fill_nan(None).to_list()
+        by_arch = dict(zip(_table_keys(space, table, arch_column), column))
         return lambda a: by_arch.get(a)
     if not callable(evaluator):
         raise ArgumentTypeError(
@@ -619,9 +699,13 @@ def _evaluator(
 
     def call(a: str) -> float | None:
         try:
-            v = float(evaluator(a))
+            value = evaluator(a)
         except Exception as exc:
-            raise InvalidValueError(f"evaluator: raised on {a}: {exc!r}") from exc
+            raise InvalidValueError(
+                "evaluator: expected a value for every architecture it is given, found that it"
+                f" raised on {a}: {describe_value(exc, 300)}"
+            ) from exc
+        v = _callable_number("evaluator", value, a)
         return v if math.isfinite(v) else None
 
     return call

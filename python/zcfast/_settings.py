@@ -10,6 +10,7 @@ take their settings from here, so a new setting is written in those two places o
 from __future__ import annotations
 
 import difflib
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from zcfast import _core
+from zcfast._messages import describe_value
 from zcfast.exceptions import ArgumentTypeError, ConfigError, UnknownNameError
 
 __all__ = ["DEFAULT_FUNCTIONS", "DEFAULT_REDUCERS", "Settings"]
@@ -72,9 +74,9 @@ def _int_at_least(low: int, high: int | None = None) -> Check:
 
     def check(name: str, value: Any) -> int:
         if not _is_int(value):
-            raise ArgumentTypeError(f"{name}: expected {what}, found {value!r}")
+            raise ArgumentTypeError(f"{name}: expected {what}, found {describe_value(value)}")
         if value < low or (high is not None and value > high):
-            raise ConfigError(f"{name}: expected {what}, found {value}")
+            raise ConfigError(f"{name}: expected {what}, found {describe_value(value)}")
         return int(value)
 
     return check
@@ -82,10 +84,14 @@ def _int_at_least(low: int, high: int | None = None) -> Check:
 
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ArgumentTypeError(f"{name}: expected a number, found {value!r}")
-    if not np.isfinite(value):
-        raise ConfigError(f"{name}: expected a finite number, found {value}")
-    return float(value)
+        raise ArgumentTypeError(f"{name}: expected a number, found {describe_value(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range (e.g. 10**400)
+        number = math.inf if value > 0 else -math.inf
+    if not math.isfinite(number):
+        raise ConfigError(f"{name}: expected a finite number, found {describe_value(value)}")
+    return number
 
 
 def _probability(name: str, value: Any) -> float:
@@ -133,9 +139,13 @@ def _open_fraction(name: str, value: Any) -> float:
 def _choice(choices: tuple[str, ...]) -> Check:
     def check(name: str, value: Any) -> str:
         if not isinstance(value, str):
-            raise ArgumentTypeError(f"{name}: expected one of {list(choices)}, found {value!r}")
+            raise ArgumentTypeError(
+                f"{name}: expected one of {list(choices)}, found {describe_value(value)}"
+            )
         if value not in choices:
-            raise UnknownNameError(f"{name}: expected one of {list(choices)}, found {value!r}")
+            raise UnknownNameError(
+                f"{name}: expected one of {list(choices)}, found {describe_value(value)}"
+            )
         return value
 
     return check
@@ -144,7 +154,11 @@ def _choice(choices: tuple[str, ...]) -> Check:
 def _names(known: Callable[[], list[str]]) -> Check:
     def check(name: str, value: Any) -> tuple[str, ...]:
         if isinstance(value, str) or not isinstance(value, (list, tuple)):
-            found = f"the string {value!r}" if isinstance(value, str) else repr(value)
+            found = (
+                f"the string {describe_value(value)}"
+                if isinstance(value, str)
+                else describe_value(value)
+            )
             raise ArgumentTypeError(
                 f"{name}: expected a list of names from {known()}, found {found}"
             )
@@ -159,7 +173,9 @@ def _names(known: Callable[[], list[str]]) -> Check:
 
 def _int_pair(name: str, value: Any) -> tuple[int, int]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ArgumentTypeError(f"{name}: expected a pair (min, max) of integers, found {value!r}")
+        raise ArgumentTypeError(
+            f"{name}: expected a pair (min, max) of integers, found {describe_value(value)}"
+        )
     lo, hi = (_int_at_least(0, MAX_DEPTH)(name, v) for v in value)
     if lo > hi:
         raise ConfigError(f"{name}: expected (min, max) with min <= max, found ({lo}, {hi})")
@@ -170,7 +186,9 @@ def _range(name: str, value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ArgumentTypeError(f"{name}: expected a pair (low, high) of numbers, found {value!r}")
+        raise ArgumentTypeError(
+            f"{name}: expected a pair (low, high) of numbers, found {describe_value(value)}"
+        )
     lo, hi = (_number(name, v) for v in value)
     if not lo < hi:
         raise ConfigError(f"{name}: expected (low, high) with low < high, found ({lo}, {hi})")
@@ -181,15 +199,19 @@ def _seed(name: str, value: Any) -> int | None:
     if value is None:
         return None
     if not _is_int(value):
-        raise ArgumentTypeError(f"{name}: expected an integer or None, found {value!r}")
+        raise ArgumentTypeError(
+            f"{name}: expected an integer or None, found {describe_value(value)}"
+        )
     if not 0 <= value < 2**64:
-        raise ConfigError(f"{name}: expected an integer in [0, 2**64), found {value}")
+        raise ConfigError(
+            f"{name}: expected an integer in [0, 2**64), found {describe_value(value)}"
+        )
     return int(value)
 
 
 def _boolean(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        raise ArgumentTypeError(f"{name}: expected True or False, found {value!r}")
+        raise ArgumentTypeError(f"{name}: expected True or False, found {describe_value(value)}")
     return bool(value)
 
 
@@ -418,6 +440,10 @@ class Settings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Settings:
         """The inverse of :meth:`to_dict` (JSON lists become the tuples the fields hold)."""
+        if not isinstance(data, Mapping):
+            raise ArgumentTypeError(
+                f"data: expected a mapping of setting names to values, found {type(data).__name__}"
+            )
         tuples = {f.name for f in fields(cls) if str(f.type).startswith("tuple")}
         return cls().replace(
             **{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in data.items()}

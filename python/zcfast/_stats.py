@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from zcfast import _core
+from zcfast._messages import describe_value
 from zcfast._validate import as_vector
 from zcfast.exceptions import ArgumentTypeError, UnknownNameError
 
@@ -72,9 +77,16 @@ def weighted_tau(a: object, b: object) -> float:
 
 
 def _fraction(fraction: object) -> float:
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
-        raise ArgumentTypeError(f"fraction: expected a number in (0, 1], found {fraction!r}")
-    return float(fraction)
+    if isinstance(fraction, (bool, np.bool_)) or not isinstance(
+        fraction, (int, float, np.integer, np.floating)
+    ):
+        raise ArgumentTypeError(
+            f"fraction: expected a number in (0, 1], found {describe_value(fraction)}"
+        )
+    try:
+        return float(fraction)
+    except OverflowError:  # an int beyond float's range; the core rejects inf
+        return math.inf
 
 
 def top_spearman(a: object, b: object, fraction: float = 0.1) -> float:
@@ -131,8 +143,10 @@ def measure(name: str, a: object, b: object, top_fraction: float = 0.1) -> float
         "weighted_tau": weighted_tau,
     }
     top = {"top_spearman": top_spearman, "precision": precision, "ndcg": ndcg}
-    if name in plain:
+    if isinstance(name, str) and name in plain:
         return plain[name](a, b)
-    if name in top:
+    if isinstance(name, str) and name in top:
         return top[name](a, b, top_fraction)
-    raise UnknownNameError(f"fitness: expected one of {[*plain, *top]}, found {name!r}")
+    raise UnknownNameError(
+        f"fitness: expected one of {[*plain, *top]}, found {describe_value(name)}"
+    )

@@ -7,6 +7,7 @@ read-only view.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,38 @@ def describe_shape(arr: np.ndarray) -> str:
     return f"a {arr.ndim}-D array of shape {arr.shape}"
 
 
+def _float_or_nan(v: object) -> float:
+    if v is None:
+        return math.nan
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except OverflowError:  # an int beyond float's range
+        return math.inf if v > 0 else -math.inf  # type: ignore[operator]
+
+
+def as_array(x: object) -> np.ndarray:
+    """``np.asarray(x)``, except that masked entries of a masked array become NaN and an
+    object array of plain numbers (ints too large for int64, ``None`` for missing) becomes
+    float64; anything NumPy cannot convert raises ``ValueError``/``TypeError`` as it does."""
+    if isinstance(x, np.ma.MaskedArray):
+        if x.dtype.kind in "biuf":
+            return np.ma.filled(x.astype(np.float64), np.nan)
+        return np.asarray(x)
+    arr = np.asarray(x)
+    if arr.dtype == object and arr.ndim and arr.size and all(map(_is_plain_number, arr.flat)):
+        out = np.fromiter((_float_or_nan(v) for v in arr.flat), np.float64, arr.size)
+        return out.reshape(arr.shape)
+    return arr
+
+
+def _is_plain_number(v: object) -> bool:
+    if v is None:
+        return True
+    return not isinstance(v, (bool, np.bool_)) and isinstance(
+        v, (int, float, np.integer, np.floating)
+    )
+
+
 @dataclass(frozen=True)
 class Table:
     """A validated feature matrix: float64 values (rows x columns) and column names."""
@@ -75,7 +108,7 @@ def as_table(
             names = _check_names(names, len(names), arg, what=f"{arg}: column names")
     else:
         try:
-            arr = np.asarray(matrix)
+            arr = as_array(matrix)
         except (ValueError, TypeError) as exc:
             raise ShapeError(
                 f"{arg}: expected a 2-D array-like of numbers (n_archs, n_metrics), "
@@ -162,7 +195,7 @@ def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
     if type(col).__module__.startswith("polars"):
         import polars as pl
 
-        if not col.dtype.is_numeric():
+        if not (col.dtype.is_numeric() or col.dtype == pl.Boolean):
             raise ArgumentTypeError(
                 f"{arg}: expected numeric columns, found column {name!r} of type {col.dtype}"
             )
@@ -202,7 +235,7 @@ def as_targets(targets: object, n_rows: int, arg: str = "targets") -> np.ndarray
     if is_dataframe(targets):
         raise ShapeError(f"{arg}: expected a 1-D sequence of accuracies, found a DataFrame")
     try:
-        arr = np.asarray(targets)
+        arr = as_array(targets)
     except (ValueError, TypeError):
         raise ShapeError(
             f"{arg}: expected a 1-D sequence of numbers, found {type(targets).__name__}"
@@ -235,7 +268,13 @@ def as_targets(targets: object, n_rows: int, arg: str = "targets") -> np.ndarray
 
 def as_vector(x: object, arg: str) -> np.ndarray:
     """A float64 1-D view or copy of ``x`` for the correlation functions (no other checks)."""
-    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    try:
+        arr = x if type(x) is np.ndarray else as_array(x)
+    except (ValueError, TypeError):
+        raise ShapeError(
+            f"{arg}: expected a 1-D sequence of numbers, found {type(x).__name__} that NumPy"
+            " cannot convert"
+        ) from None
     if arr.dtype != np.float64:
         if arr.dtype.kind not in "biuf":
             raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")

@@ -31,7 +31,7 @@ from zcfast._layers import ARCH_COLUMN, LayerTable
 from zcfast._result import EvolveResult
 from zcfast._settings import Settings
 from zcfast._stats import kendall, spearman
-from zcfast.exceptions import InvalidValueError, ZcfastError
+from zcfast.exceptions import ConfigError, InvalidValueError, ZcfastError
 
 __all__ = ["main"]
 
@@ -101,7 +101,8 @@ class Benchmark:
 
 def _load(args: argparse.Namespace) -> Benchmark:
     if args.demo == (args.file is not None):
-        raise SystemExit("zcfast: give either a FILE or --demo (exactly one)")
+        found = "both" if args.demo else "neither"
+        raise ConfigError(f"FILE, --demo: expected exactly one of them, found {found}")
     return _load_layers(args) if args.layerwise else _load_flat(args)
 
 
@@ -134,7 +135,9 @@ def _load_layers(args: argparse.Namespace) -> Benchmark:
         source = "zcfast demo benchmark, per-layer primitives (NB201 on digits)"
     else:
         if args.targets is None:
-            raise SystemExit("zcfast: --layerwise FILE needs --targets ACCURACY_FILE")
+            raise ConfigError(
+                "--targets: expected an accuracy table with --layerwise FILE, found none"
+            )
         frame, accuracy = datasets.read_table(args.file), datasets.read_table(args.targets)
         source = f"{args.file} with accuracies from {args.targets}"
     if "error" in frame.columns:  # failed architectures of layer_primitives_many
@@ -164,11 +167,30 @@ def check_writable(path: Path | None, option: str) -> None:
     if path is None:
         return
     parent = path.resolve().parent
-    if path.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK):
+    if (
+        path.is_dir()
+        or not parent.is_dir()
+        or not os.access(parent, os.W_OK)
+        or (path.exists() and not os.access(path, os.W_OK))
+    ):
         raise InvalidValueError(
             f"{option}: expected a writable file path, found {str(path)!r} (a directory, or"
             " a folder that does not exist or cannot be written)"
         )
+
+
+def write_json(path: Path, payload: Any, option: str = "--out") -> None:
+    """Writes ``payload`` to ``path``; should that still fail after the run (the disk filled
+    up, the folder went away), the JSON goes to stdout so that the result is not lost."""
+    text = json.dumps(payload, indent=2)
+    try:
+        path.write_text(text)
+    except OSError as exc:
+        print(text)
+        raise InvalidValueError(
+            f"{option}: expected to write {str(path)!r}, found {exc.strerror or exc}; the"
+            " result was printed to stdout instead"
+        ) from None
 
 
 def _cmd_evolve(args: argparse.Namespace) -> int:
@@ -178,8 +200,9 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     bench = _load(args)
     n = len(bench.y)
     if not 3 <= args.train_size <= n:
-        raise SystemExit(
-            f"zcfast: --train-size must be between 3 and {n} (architectures), got {args.train_size}"
+        raise ConfigError(
+            f"--train-size: expected an int between 3 and {n} (the architectures), found"
+            f" {args.train_size}"
         )
     order = np.random.default_rng(args.seed).permutation(n)
     train, test = np.sort(order[: args.train_size]), np.sort(order[args.train_size :])
@@ -228,7 +251,7 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             train_correlations=train_corr,
             test_correlations=test_corr,
         )
-        args.out.write_text(json.dumps(payload, indent=2))
+        write_json(args.out, payload)
         print(f"wrote:    {args.out}")
     if args.plot is not None:
         from zcfast.plot import plot_result
@@ -400,18 +423,26 @@ def _defaults(args: argparse.Namespace) -> argparse.Namespace:
     if args.missing is None:
         args.missing = "drop_archs" if args.layerwise else "sentinel"
     if args.missing == "drop_archs" and not args.layerwise:
-        raise SystemExit("zcfast: --missing drop_archs is for --layerwise tables (use drop_rows)")
+        raise ConfigError(
+            "--missing: expected sentinel, raise, drop_columns or drop_rows for a flat table"
+            " (drop_archs is for --layerwise), found drop_archs"
+        )
     if args.missing == "drop_rows" and args.layerwise:
-        raise SystemExit("zcfast: --missing drop_rows is for flat tables (use drop_archs)")
+        raise ConfigError(
+            "--missing: expected sentinel, raise, drop_columns or drop_archs for a --layerwise"
+            " table (drop_rows is for flat tables), found drop_rows"
+        )
     if args.target is None and not args.layerwise:
         args.target = datasets.ACCURACY_COLUMN
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``zcfast`` command."""
-    args = _defaults(_parser().parse_args(argv))
+    """Entry point of the ``zcfast`` command: 0 on success, 2 (one ``zcfast: error:`` line on
+    stderr) for a zcfast error, argparse's status 2 and usage for a malformed command line."""
+    args = _parser().parse_args(argv)
     try:
+        args = _defaults(args)
         if args.command == "evolve":
             return _cmd_evolve(args)
         if args.command == "search":

@@ -8,7 +8,12 @@ architecture key), one float column per metric (null where a value is missing) a
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
+import math
+import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -17,7 +22,8 @@ from typing import Any, overload
 import numpy as np
 import polars as pl
 
-from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
+from zcfast._messages import describe_value
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
 
 __all__ = [
     "ACCURACY_COLUMN",
@@ -56,6 +62,8 @@ PROXIES: tuple[str, ...] = (
     "zen",
 )
 
+#: Keys of a NAS-Bench-Suite-Zero record that describe the architecture, not a proxy.
+_RECORD_KEYS = ("arch", "idx")
 _DEMO_FILE = "nb201_digits.csv"
 _DEMO_LAYERS_FILE = "nb201_digits_layers.parquet"
 # Columns of the CSV extracts that name the same things as this module's columns.
@@ -64,7 +72,7 @@ _ALIASES = {"net": ARCH_COLUMN, "val_accs": ACCURACY_COLUMN}
 
 def suite_zero_tasks(path: str | Path) -> list[str]:
     """Task names in a NAS-Bench-Suite-Zero JSON file (e.g. ``cifar10``, ``ImageNet16-120``)."""
-    return list(_read_json_tasks(Path(path)))
+    return list(_read_json_tasks(_file(path)))
 
 
 def load_suite_zero(
@@ -96,9 +104,11 @@ def load_suite_zero(
     >>> df.shape  # doctest: +SKIP
     (725, 14)
     """
-    path = Path(path)
-    if not path.exists():
-        raise InvalidValueError(f"path: expected an existing file, found no file at {str(path)!r}")
+    path = _file(path)
+    if task is not None and not isinstance(task, str):
+        raise ArgumentTypeError(
+            f"task: expected a task name (str) or None, found {describe_value(task)}"
+        )
     if path.suffix.lower() == ".json":
         return _load_json(path, task)
     if path.suffix.lower() == ".csv":
@@ -153,23 +163,24 @@ def read_table(path: str | Path) -> pl.DataFrame:
     -------
     >>> read_table("layers.parquet")  # doctest: +SKIP
     """
-    path = Path(path)
     readers = {
         ".parquet": pl.read_parquet,
-        ".csv": lambda p: pl.read_csv(p, infer_schema_length=None),
+        ".csv": lambda p: _read_csv(p, "path"),
         ".arrow": pl.read_ipc,
         ".ipc": pl.read_ipc,
         ".feather": pl.read_ipc,
     }
-    if path.suffix.lower() not in readers:
-        raise InvalidValueError(f"path: expected a {', '.join(readers)} file, found {path.name!r}")
-    if not path.is_file():
-        raise InvalidValueError(f"path: expected an existing file, found no file at {str(path)!r}")
+    suffix = Path(path).suffix.lower() if isinstance(path, (str, os.PathLike)) else ""
+    if isinstance(path, (str, os.PathLike)) and suffix not in readers:
+        raise InvalidValueError(
+            f"path: expected a {', '.join(readers)} file, found {Path(path).name!r}"
+        )
+    path = _file(path)
     try:
-        return readers[path.suffix.lower()](path)
+        return readers[suffix](path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InvalidValueError(
-            f"path: expected a readable table in {path.name}, found {exc}"
+            f"path: expected a readable table in {path.name}, found {_first_line(exc)}"
         ) from None
 
 
@@ -183,6 +194,7 @@ def accuracy_by_arch(df: pl.DataFrame, target: str | None = None) -> dict[Any, f
     >>> accuracy_by_arch(load_demo())["(2, 2, 0, 4, 2, 0)"]  # doctest: +SKIP
     88.4
     """
+    df = _polars_frame(df, "df")
     df = df.rename({k: v for k, v in _ALIASES.items() if k in df.columns and v not in df.columns})
     target = ACCURACY_COLUMN if target is None else target
     for col in (ARCH_COLUMN, target):
@@ -191,6 +203,7 @@ def accuracy_by_arch(df: pl.DataFrame, target: str | None = None) -> dict[Any, f
                 f"targets: expected columns {ARCH_COLUMN!r} (or 'net') and {target!r},"
                 f" found {df.columns}"
             )
+    _check_numeric(df, target, "targets")
     pairs = df.select(ARCH_COLUMN, pl.col(target).cast(pl.Float64)).drop_nulls()
     return dict(pairs.iter_rows())
 
@@ -210,64 +223,135 @@ def features_and_targets(
     -------
     >>> X, y = features_and_targets(load_demo())
     """
-    if target not in df.columns:
+    df = _polars_frame(df, "df")
+    if not isinstance(target, str) or target not in df.columns:
         raise UnknownNameError(
-            f"target: expected one of the columns {df.columns}, found {target!r}"
+            f"target: expected one of the columns {df.columns}, found {describe_value(target)}"
         )
+    _check_numeric(df, target, "target")
     if features is None:
         features = [c for c, dt in zip(df.columns, df.dtypes) if c != target and dt.is_numeric()]
     else:
-        unknown = [f for f in features if f not in df.columns]
+        features = [features] if isinstance(features, str) else list(features)
+        unknown = [f for f in features if not isinstance(f, str) or f not in df.columns]
         if unknown:
             raise UnknownNameError(
                 f"features: expected columns of the table {df.columns}, found unknown {unknown}"
             )
+        for f in features:
+            _check_numeric(df, f, "features")
     if not features:
         raise ShapeError("features: expected at least one numeric metric column, found none")
-    return df.select(list(features)), df.get_column(target)
+    numbers = [
+        pl.col(f).cast(pl.Float64) if df.schema[f] == pl.String else pl.col(f) for f in features
+    ]
+    y = df.get_column(target)
+    return df.select(numbers), y.cast(pl.Float64) if y.dtype == pl.String else y
 
 
 @overload
 def replace_missing(data: pl.DataFrame, sentinel: float = ...) -> pl.DataFrame: ...
 @overload
+def replace_missing(data: pl.Series, sentinel: float = ...) -> pl.Series: ...
+@overload
 def replace_missing(data: np.ndarray, sentinel: float = ...) -> np.ndarray: ...
+@overload
+def replace_missing(data: Sequence[Any], sentinel: float = ...) -> np.ndarray: ...
 
 
-def replace_missing(data: pl.DataFrame | np.ndarray, sentinel: float = SENTINEL) -> Any:
+def replace_missing(data: Any, sentinel: float = SENTINEL) -> Any:
     """Replaces null, NaN and -inf with ``-sentinel`` and +inf with ``+sentinel``.
 
     This is the NAS-Bench-Suite-Zero convention (a proxy that fails scores -1e8), made
-    order-preserving for +inf. Applies to float columns of a DataFrame, or to a float array;
-    returns a new object and leaves the input untouched.
+    order-preserving for +inf. Applies to the float columns of a polars or pandas DataFrame
+    (returned as the same kind of frame), to a float polars or pandas Series, or to an array
+    or sequence of numbers (returned as a float64 array); returns a new object and leaves the
+    input untouched. ``sentinel`` must be a positive finite number.
 
     Example
     -------
     >>> replace_missing(np.array([1.0, np.nan, -np.inf, np.inf]))
     array([ 1.e+00, -1.e+08, -1.e+08,  1.e+08])
     """
+    if (
+        isinstance(sentinel, bool)
+        or not isinstance(sentinel, (int, float, np.integer, np.floating))
+        or not (math.isfinite(sentinel) and sentinel > 0)
+    ):
+        raise InvalidValueError(
+            f"sentinel: expected a positive finite number (missing values become -sentinel),"
+            f" found {describe_value(sentinel)}"
+        )
+    sentinel = float(sentinel)
     if isinstance(data, pl.DataFrame):
         return data.with_columns(
-            pl.when(pl.col(c).is_null() | pl.col(c).is_nan() | (pl.col(c) == -np.inf))
-            .then(-sentinel)
-            .when(pl.col(c) == np.inf)
-            .then(sentinel)
-            .otherwise(pl.col(c))
-            .alias(c)
+            _replaced(pl.col(c), sentinel).alias(c)
             for c, dt in zip(data.columns, data.dtypes)
             if dt.is_float()
         )
-    arr = np.array(data, dtype=np.float64, copy=True)
+    if isinstance(data, pl.Series):
+        if not data.dtype.is_float():
+            return data.clone()
+        return data.to_frame().select(_replaced(pl.col(data.name), sentinel)).to_series()
+    if _is_pandas(data):
+        out: Any = data.copy(deep=True)
+        if hasattr(out, "columns"):  # a DataFrame: its float columns
+            for i, dtype in enumerate(out.dtypes):
+                if getattr(dtype, "kind", "") == "f":
+                    col = out.iloc[:, i].to_numpy(dtype=np.float64, na_value=np.nan)
+                    out.isetitem(i, _replaced_array(np.array(col, copy=True), sentinel))
+            return out
+        if getattr(out.dtype, "kind", "") == "f":
+            values = np.array(out.to_numpy(dtype=np.float64, na_value=np.nan), copy=True)
+            return type(out)(_replaced_array(values, sentinel), index=out.index, name=out.name)
+        return out
+    if data is None or isinstance(data, (str, bytes, dict)):
+        raise ArgumentTypeError(
+            f"data: expected a DataFrame, Series or array of numbers, found {type(data).__name__}"
+        )
+    try:
+        raw = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise ShapeError(
+            f"data: expected a rectangular array of numbers, found {type(data).__name__}"
+            f" ({_first_line(exc)})"
+        ) from None
+    if raw.dtype.kind not in "biufO" or raw.ndim == 0:
+        what = "a single value" if raw.ndim == 0 else f"values of dtype {raw.dtype}"
+        raise ArgumentTypeError(f"data: expected an array of real numbers, found {what}")
+    try:
+        arr = np.array(raw, dtype=np.float64, copy=True)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ArgumentTypeError(
+            f"data: expected an array of real numbers, found {_first_line(exc)}"
+        ) from None
+    return _replaced_array(arr, sentinel)
+
+
+def _replaced(col: pl.Expr, sentinel: float) -> pl.Expr:
+    return (
+        pl.when(col.is_null() | col.is_nan() | (col == -np.inf))
+        .then(-sentinel)
+        .when(col == np.inf)
+        .then(sentinel)
+        .otherwise(col)
+    )
+
+
+def _replaced_array(arr: np.ndarray, sentinel: float) -> np.ndarray:
+    """``arr`` (a fresh float64 array, changed in place) with the missing values replaced."""
     arr[np.isnan(arr) | (arr == -np.inf)] = -sentinel
     arr[arr == np.inf] = sentinel
     return arr
 
 
 def _read_json_tasks(path: Path) -> dict[str, dict[str, dict[str, object]]]:
+    text = _decode(_read_bytes(path, "path"), path, "path")
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # invalid JSON, numbers beyond the digit limit
         raise InvalidValueError(
-            f"path: expected JSON in {path.name}, found invalid JSON ({exc})"
+            f"path: expected JSON in {path.name}, found invalid JSON ({_first_line(exc)})"
         ) from None
     if not isinstance(data, dict):
         raise InvalidValueError(
@@ -288,6 +372,12 @@ def _read_json_tasks(path: Path) -> dict[str, dict[str, dict[str, object]]]:
             )
         ):
             data = only
+    for task, rows in data.items():
+        if not isinstance(rows, dict):
+            raise InvalidValueError(
+                f"path: expected task {task!r} of {path.name} to be an object of architecture"
+                f' records ({{arch: {{proxy: {{"score": s}}, ...}}}}), found {_kind(rows)}'
+            )
     return data
 
 
@@ -303,52 +393,101 @@ def _load_json(path: Path, task: str | None) -> pl.DataFrame:
     if task not in tasks:
         raise UnknownNameError(f"task: expected one of {list(tasks)}, found {task!r}")
     rows = tasks[task]
+    source = f"{path.name}:{task}"
+    if not rows:
+        raise ShapeError(f"{source}: expected at least one architecture record, found none")
+    values: list[dict[str, float | None]] = []
     proxies: dict[str, None] = {}
-    for record in rows.values():
-        for k, v in record.items():
-            if k != ACCURACY_COLUMN and (isinstance(v, dict) or isinstance(v, (int, float))):
-                if k not in ("idx",):
-                    proxies.setdefault(k, None)
-    columns: dict[str, list[object]] = {ARCH_COLUMN: []}
-    for p in proxies:
-        columns[p] = []
-    columns[ACCURACY_COLUMN] = []
     for arch, record in rows.items():
-        columns[ARCH_COLUMN].append(arch)
-        for p in proxies:
-            v = record.get(p)
-            if isinstance(v, dict):
-                v = v.get("score")
-            columns[p].append(None if v is None else float(v))  # type: ignore[arg-type]
-        acc = record.get(ACCURACY_COLUMN)
-        columns[ACCURACY_COLUMN].append(None if acc is None else float(acc))  # type: ignore[arg-type]
+        if not isinstance(record, dict):
+            raise InvalidValueError(
+                f"{source}: expected the record of architecture {describe_value(arch)} to be"
+                f" an object of proxy scores, found {_kind(record)}"
+            )
+        row: dict[str, float | None] = {}
+        for k, v in record.items():
+            if k in _RECORD_KEYS:
+                continue
+            row[k] = _json_number(v, source, arch, k)
+            if k != ACCURACY_COLUMN:
+                proxies.setdefault(k, None)
+        values.append(row)
+    columns: dict[str, list[object]] = {ARCH_COLUMN: list(rows)}
+    for p in proxies:
+        columns[p] = [row.get(p) for row in values]
+    columns[ACCURACY_COLUMN] = [row.get(ACCURACY_COLUMN) for row in values]
     schema = {
         ARCH_COLUMN: pl.String,
         **{p: pl.Float64 for p in proxies},
         ACCURACY_COLUMN: pl.Float64,
     }
-    return _normalise(pl.DataFrame(columns, schema=schema), source=f"{path.name}:{task}")
+    return _normalise(pl.DataFrame(columns, schema=schema), source=source)
+
+
+def _json_number(value: Any, source: str, arch: str, key: str) -> float | None:
+    """A record's value for ``key``: a number, ``{"score": number}`` or null; anything else
+    (a bare string, a list, a dict without a score) is an error, never silently dropped."""
+    if isinstance(value, dict) and key != ACCURACY_COLUMN:
+        if "score" not in value:
+            raise InvalidValueError(
+                f"{source}: expected {key!r} of architecture {describe_value(arch)} to be a"
+                f' number or {{"score": number}}, found an object without a score'
+                f" ({describe_value(value)})"
+            )
+        value = value["score"]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidValueError(
+            f"{source}: expected {key!r} of architecture {describe_value(arch)} to be a"
+            f" number, found {_kind(value)} {describe_value(value)}"
+        )
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidValueError(
+            f"{source}: expected {key!r} of architecture {describe_value(arch)} to be a"
+            f" number within float range, found {describe_value(value)}"
+        ) from None
 
 
 def _load_csv(path: Path, accuracy_path: str | Path | None) -> pl.DataFrame:
-    df = pl.read_csv(path, infer_schema_length=None)
-    df = df.rename({k: v for k, v in _ALIASES.items() if k in df.columns})
+    df = _aliased(_read_csv(path, "path"), path)
+    if df.height == 0:
+        raise ShapeError(f"path: expected at least one architecture row in {path.name}, found none")
     if ACCURACY_COLUMN not in df.columns:
-        acc_path = Path(accuracy_path) if accuracy_path else path.with_name("nb201_val_accs.csv")
-        if not acc_path.exists():
-            raise InvalidValueError(
-                f"accuracy_path: {path.name} has no accuracy column ('val_accs' or"
-                f" '{ACCURACY_COLUMN}'), so expected a CSV of accuracies, found no file at"
-                f" {str(acc_path)!r}"
-            )
-        acc = pl.read_csv(acc_path, infer_schema_length=None)
-        acc = acc.rename({k: v for k, v in _ALIASES.items() if k in acc.columns})
+        if accuracy_path is None:
+            acc_path = path.with_name("nb201_val_accs.csv")
+            if not acc_path.exists():
+                raise InvalidValueError(
+                    f"accuracy_path: {path.name} has no accuracy column ('val_accs' or"
+                    f" '{ACCURACY_COLUMN}'), so expected a CSV of accuracies, found no file at"
+                    f" {str(acc_path)!r}"
+                )
+        else:
+            acc_path = _file(accuracy_path, "accuracy_path")
+        acc = _aliased(_read_csv(acc_path, "accuracy_path"), acc_path)
         if ARCH_COLUMN not in acc.columns or ACCURACY_COLUMN not in acc.columns:
             raise InvalidValueError(
                 f"accuracy_path: expected columns 'net' and 'val_accs' in {acc_path.name},"
                 f" found {acc.columns}"
             )
-        df = df.join(acc.select(ARCH_COLUMN, ACCURACY_COLUMN), on=ARCH_COLUMN, how="left")
+        if ARCH_COLUMN not in df.columns:
+            raise InvalidValueError(
+                f"path: expected an 'arch' or 'net' column in {path.name} to join the"
+                f" accuracies of {acc_path.name} on, found {df.columns}"
+            )
+        _check_numeric(acc, ACCURACY_COLUMN, f"accuracy_path: {acc_path.name}")
+        acc = acc.select(pl.col(ARCH_COLUMN).cast(pl.String), ACCURACY_COLUMN)
+        if acc[ARCH_COLUMN].is_duplicated().any():
+            dup = acc.filter(pl.col(ARCH_COLUMN).is_duplicated())[ARCH_COLUMN][0]
+            raise InvalidValueError(
+                f"accuracy_path: expected one accuracy per architecture in {acc_path.name},"
+                f" found {describe_value(dup)} more than once"
+            )
+        df = df.with_columns(pl.col(ARCH_COLUMN).cast(pl.String)).join(
+            acc, on=ARCH_COLUMN, how="left"
+        )
     elif accuracy_path is not None:
         raise InvalidValueError(
             f"accuracy_path: expected None, since {path.name} has its own accuracy column,"
@@ -358,21 +497,24 @@ def _load_csv(path: Path, accuracy_path: str | Path | None) -> pl.DataFrame:
 
 
 def _normalise(df: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Puts ``arch`` first and ``val_accuracy`` last, metrics as Float64 in between."""
+    """Puts ``arch`` first and ``val_accuracy`` last, metrics as Float64 in between.
+
+    A text column whose values are all numbers is a metric; one that mixes numbers and text
+    (a stray ``"x"`` in a proxy column) is an error rather than a column silently left out.
+    """
     if ACCURACY_COLUMN not in df.columns:
         raise InvalidValueError(
             f"{source}: expected a '{ACCURACY_COLUMN}' column, found {df.columns}"
         )
-    metric_cols = [
-        c
-        for c, dt in zip(df.columns, df.dtypes)
-        if c not in (ARCH_COLUMN, ACCURACY_COLUMN) and dt.is_numeric()
-    ]
-    text_cols = [
-        c
-        for c, dt in zip(df.columns, df.dtypes)
-        if c not in (ARCH_COLUMN, ACCURACY_COLUMN) and not dt.is_numeric()
-    ]
+    _check_numeric(df, ACCURACY_COLUMN, source)
+    metric_cols, text_cols = [], []
+    for c, dt in zip(df.columns, df.dtypes):
+        if c in (ARCH_COLUMN, ACCURACY_COLUMN):
+            continue
+        if dt.is_numeric() or (dt == pl.String and _check_numeric(df, c, source, text_ok=True)):
+            metric_cols.append(c)
+        else:
+            text_cols.append(c)
     front = [ARCH_COLUMN] if ARCH_COLUMN in df.columns else []
     return df.select(
         *front,
@@ -380,3 +522,162 @@ def _normalise(df: pl.DataFrame, source: str) -> pl.DataFrame:
         *[pl.col(c).cast(pl.Float64) for c in metric_cols],
         pl.col(ACCURACY_COLUMN).cast(pl.Float64),
     )
+
+
+# -- reading files ------------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """The JSON kind of a parsed value, for messages."""
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return kinds.get(type(value), "a number" if isinstance(value, (int, float)) else "a value")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+
+
+def _is_pandas(x: object) -> bool:
+    return type(x).__module__.startswith("pandas") and type(x).__name__ in ("DataFrame", "Series")
+
+
+def _polars_frame(df: Any, arg: str) -> pl.DataFrame:
+    """``df`` as a polars DataFrame (a pandas one is converted; the input is not changed)."""
+    if isinstance(df, pl.DataFrame):
+        return df
+    if _is_pandas(df) and hasattr(df, "columns"):
+        try:
+            return pl.from_pandas(df)
+        except Exception as exc:  # pyarrow-less conversions, odd dtypes
+            raise ArgumentTypeError(
+                f"{arg}: expected a DataFrame polars can read, found a pandas DataFrame it"
+                f" cannot convert ({_first_line(exc)})"
+            ) from None
+    raise ArgumentTypeError(
+        f"{arg}: expected a polars or pandas DataFrame, found {type(df).__name__}"
+    )
+
+
+def _check_numeric(df: pl.DataFrame, column: str, arg: str, *, text_ok: bool = False) -> bool:
+    """Whether ``column`` holds numbers (numeric, or text that all parses as numbers); raises
+    unless it does, except that with ``text_ok`` a column of text (no value a number, like
+    ``net_str``) gives ``False``.  A column mixing numbers and text always raises."""
+    dt = df.schema[column]
+    if dt.is_numeric() or dt == pl.Null:
+        return True
+    col = df.get_column(column)
+    if dt != pl.String:
+        if text_ok:
+            return False
+        raise ArgumentTypeError(f"{arg}: expected numbers in column {column!r}, found {dt}")
+    parsed = col.cast(pl.Float64, strict=False)
+    bad = col.is_not_null() & parsed.is_null()
+    if not bad.any():
+        return True
+    if text_ok and parsed.is_null().all():
+        return False
+    row = int(bad.arg_max() or 0)
+    raise ArgumentTypeError(
+        f"{arg}: expected numbers in column {column!r}, found the text"
+        f" {describe_value(col[row])} in row {row + 1}"
+    )
+
+
+def _file(path: Any, arg: str = "path") -> Path:
+    """``path`` as a :class:`Path` to an existing file."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise ArgumentTypeError(
+            f"{arg}: expected a file path (str or Path), found {type(path).__name__}"
+        )
+    p = Path(path)
+    if p.is_dir():
+        raise InvalidValueError(f"{arg}: expected a file, found the directory {str(p)!r}")
+    if not p.exists():
+        raise InvalidValueError(f"{arg}: expected an existing file, found no file at {str(p)!r}")
+    return p
+
+
+def _read_bytes(path: Path, arg: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidValueError(
+            f"{arg}: expected a readable file, found {str(path)!r} ({exc.strerror or exc})"
+        ) from None
+
+
+#: Byte-order marks and their encodings (UTF-32 first: its LE mark starts like UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _decode(raw: bytes, path: Path, arg: str) -> str:
+    """The text of a file: UTF-8 (with or without a byte-order mark), or UTF-16/32 with one."""
+    encoding = next((enc for bom, enc in _BOMS if raw.startswith(bom)), "utf-8")
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InvalidValueError(
+            f"{arg}: expected UTF-8 text (or UTF-16/32 with a byte-order mark) in {path.name},"
+            f" found undecodable bytes ({exc.reason} at byte {exc.start})"
+        ) from None
+
+
+def _read_csv(path: Path, arg: str) -> pl.DataFrame:
+    """A CSV file as a DataFrame: decoded text, a header and rows of the same width (a short
+    or long row is an error, not a null or a dropped field; a blank line is skipped, not a row
+    of nulls), polars' errors as zcfast's."""
+    raw = _read_bytes(path, arg)
+    text = _decode(raw, path, arg)
+    if not text.strip():
+        raise InvalidValueError(
+            f"{arg}: expected a CSV table with a header row, found the empty file {path.name}"
+        )
+    blank: list[int] = []  # 0-based numbers of the blank lines between records
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        width = len(next(reader))
+        for row in reader:
+            if not row:
+                blank.append(reader.line_num - 1)
+            elif len(row) != width:
+                raise ShapeError(
+                    f"{arg}: expected {width} fields on every row of {path.name} (as in its"
+                    f" header), found {len(row)} on line {reader.line_num}"
+                )
+    except csv.Error as exc:
+        raise InvalidValueError(
+            f"{arg}: expected a CSV table in {path.name}, found {_first_line(exc)}"
+        ) from None
+    if blank:
+        lines = io.StringIO(text, newline="").readlines()
+        skip = set(blank)
+        text = "".join(line for i, line in enumerate(lines) if i not in skip)
+        data = text.encode()
+    else:
+        data = raw if raw.isascii() else text.encode()
+    try:
+        return pl.read_csv(io.BytesIO(data), infer_schema_length=None)
+    except pl.exceptions.PolarsError as exc:
+        raise InvalidValueError(
+            f"{arg}: expected a readable CSV table in {path.name}, found {_first_line(exc)}"
+        ) from None
+
+
+def _aliased(df: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """``df`` with ``net``/``val_accs`` renamed to ``arch``/``val_accuracy``; both spellings
+    of the accuracy would make one of them a feature, so that is an error."""
+    if "val_accs" in df.columns and ACCURACY_COLUMN in df.columns:
+        raise InvalidValueError(
+            f"path: expected one accuracy column in {path.name}, found both 'val_accs' and"
+            f" '{ACCURACY_COLUMN}'"
+        )
+    return df.rename({k: v for k, v in _ALIASES.items() if k in df.columns and v not in df.columns})

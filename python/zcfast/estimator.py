@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from zcfast._ensemble import Ensemble
@@ -23,8 +24,9 @@ from zcfast._expression import Expression
 from zcfast._result import EvolveResult
 from zcfast._settings import Settings
 from zcfast._stats import measure
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, ZcfastError
 
-__all__ = ["ProxyEvolver"]
+__all__ = ["NotFittedError", "ProxyEvolver"]
 
 #: Settings that go by scikit-learn's names in the estimator.
 _SKLEARN_NAMES = {"seed": "random_state", "n_threads": "n_jobs"}
@@ -32,6 +34,23 @@ _SKLEARN_NAMES = {"seed": "random_state", "n_threads": "n_jobs"}
 _OPTIONS: dict[str, Any] = {"missing": "raise", "progress": False}
 #: The fewest architectures a fit accepts (a rank correlation needs a few).
 _MIN_SAMPLES = 3
+
+
+class NotFittedError(ZcfastError, _SklearnNotFittedError):
+    """``predict`` or ``score`` before ``fit``: a zcfast error that is also scikit-learn's
+    ``NotFittedError`` (so ``except NotFittedError`` and scikit-learn's checks work)."""
+
+
+def _sklearn_error(exc: Exception, arg: str) -> ZcfastError:
+    """A zcfast error for one scikit-learn's validation raised, of the same built-in kind
+    (``TypeError`` or ``ValueError``)."""
+    text = str(exc)
+    if isinstance(exc, TypeError):
+        return ArgumentTypeError(f"{arg}: expected numeric input, found: {text}")
+    shape_words = ("feature", "dim", "sample", "2D", "shape", "inconsistent numbers")
+    finite = "NaN" in text or "infinity" in text
+    cls = ShapeError if not finite and any(w in text for w in shape_words) else InvalidValueError
+    return cls(f"{arg}: expected input scikit-learn's validation accepts, found: {text}")
 
 
 def _defaults() -> dict[str, Any]:
@@ -45,7 +64,10 @@ class ProxyEvolver(RegressorMixin, BaseEstimator):
     Parameters are the settings of :class:`zcfast.Settings` (same names and defaults, with
     scikit-learn's ``random_state`` for ``seed`` and ``n_jobs`` for ``n_threads``), plus
     ``missing`` and ``progress`` as in :func:`zcfast.evolve` (``missing="raise"`` rejects
-    NaN/inf; another policy accepts them).
+    NaN/inf; another policy accepts them). ``n_jobs=-1`` means one thread per core, as in
+    scikit-learn. Input scikit-learn's validation rejects raises a zcfast ``ShapeError`` or
+    ``InvalidValueError`` (both ``ValueError``), and ``predict`` before ``fit`` a
+    :class:`NotFittedError` that is also scikit-learn's.
 
     Attributes
     ----------
@@ -87,9 +109,10 @@ class ProxyEvolver(RegressorMixin, BaseEstimator):
 
     def _settings(self) -> Settings:
         inverse = {v: k for k, v in _SKLEARN_NAMES.items()}
-        return Settings(
-            **{inverse.get(k, k): v for k, v in self.get_params().items() if k not in _OPTIONS}
-        )
+        params = {k: v for k, v in self.get_params().items() if k not in _OPTIONS}
+        if isinstance(params["n_jobs"], int) and params["n_jobs"] == -1:
+            params["n_jobs"] = None  # scikit-learn's "all cores"
+        return Settings(**{inverse.get(k, k): v for k, v in params.items()})
 
     def _validate(self, X: object, y: object = None, *, reset: bool) -> Any:
         finite = self.get_params()["missing"] == "raise"
@@ -98,14 +121,22 @@ class ProxyEvolver(RegressorMixin, BaseEstimator):
             "ensure_all_finite": True if finite else "allow-nan",
             "ensure_min_samples": _MIN_SAMPLES if reset else 1,
         }
-        if y is None:
-            return validate_data(self, X, **options)
-        return validate_data(self, X, y, y_numeric=True, **options)
+        try:
+            if y is None:
+                return validate_data(self, X, **options)
+            return validate_data(self, X, y, y_numeric=True, **options)
+        except ZcfastError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise _sklearn_error(exc, "X" if y is None else "X, y") from exc
 
     def fit(self, X: object, y: object) -> ProxyEvolver:
         """Evolves a proxy on architectures ``X`` (rows) with accuracies ``y``."""
         if y is None:
-            raise ValueError("ProxyEvolver requires y to be passed, but the target y is None")
+            raise InvalidValueError(
+                "y: expected the targets (ProxyEvolver requires y to be passed, but the target y"
+                " is None), found None"
+            )
         values, targets = self._validate(X, y, reset=True)
         names = getattr(self, "feature_names_in_", None)
         options = self.get_params()
@@ -123,11 +154,22 @@ class ProxyEvolver(RegressorMixin, BaseEstimator):
 
     def predict(self, X: object) -> np.ndarray:
         """Proxy scores of the architectures in ``X`` (higher = predicted more accurate)."""
-        check_is_fitted(self, "expression_")
+        self._check_fitted()
         values = self._validate(X, reset=False)
         return self.expression_.evaluate(np.asarray(values, dtype=np.float64))
 
+    def _check_fitted(self) -> None:
+        try:
+            check_is_fitted(self, "expression_")
+        except _SklearnNotFittedError:
+            raise NotFittedError(
+                f"{type(self).__name__}: expected a fitted estimator (this instance is not fitted"
+                " yet; call 'fit' with appropriate arguments before using this estimator), found"
+                " none"
+            ) from None
+
     def score(self, X: object, y: object, sample_weight: object = None) -> float:
         """The ``fitness`` measure (a rank correlation) of ``predict(X)`` against ``y``."""
+        self._check_fitted()
         params = self.get_params()
         return measure(params["fitness"], self.predict(X), y, params["top_fraction"])

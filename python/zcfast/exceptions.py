@@ -13,10 +13,12 @@ from __future__ import annotations
 __all__ = [
     "ArgumentTypeError",
     "ConfigError",
+    "DeviceError",
     "ExecutorError",
     "InternalError",
     "InvalidValueError",
     "MissingDependencyError",
+    "ModelError",
     "ShapeError",
     "UnknownNameError",
     "ZcfastError",
@@ -49,6 +51,17 @@ class ConfigError(ZcfastError, ValueError):
 
 class MissingDependencyError(ZcfastError, ImportError):
     """An optional dependency (e.g. PyTorch for ``zcfast.metrics``) is not installed."""
+
+
+class DeviceError(ZcfastError, RuntimeError):
+    """A torch device this process cannot use (e.g. ``device="cuda"`` on a machine without a
+    GPU, or a GPU index beyond the ones present)."""
+
+
+class ModelError(ZcfastError, RuntimeError):
+    """The user's model (or ``loss_fn``) raised while zcfast ran it on the batch (a shape
+    mismatch, BatchNorm with one sample, an op without double backward, ...); the original
+    exception is the ``__cause__``. Out-of-memory errors are not wrapped."""
 
 
 class ExecutorError(ZcfastError, RuntimeError):

@@ -8,19 +8,25 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
+from zcfast.exceptions import InvalidValueError
 from zcfast.metrics._common import (
     LABEL_PROXIES,
     LossFn,
+    check_dtype,
     check_inputs,
     check_label_range,
     check_labels,
-    check_logits,
+    check_loss_fn,
     check_model,
+    check_options,
+    check_seed,
+    checked_loss,
     detached_copy,
     model_device_dtype,
+    model_errors,
     normalize_proxies,
     preserved,
+    probe_model,
     resolve_device,
     tf32_setting,
 )
@@ -57,6 +63,8 @@ class _Prepared:
         swap_samples: int,
         swap_mu: float | None,
         swap_sigma: float | None,
+        tf32: bool | None,
+        fused: bool = True,
         want_layers: bool = False,
     ) -> None:
         self.model = check_model(model, any_weight_layer=want_layers)
@@ -64,27 +72,10 @@ class _Prepared:
         if m_dev.type == "meta":
             raise InvalidValueError("model: expected real parameters, found a model on 'meta'")
         self.device = resolve_device(device, m_dev)
-        if dtype is None:
-            self.dtype = m_dtype
-        elif isinstance(dtype, torch.dtype) and dtype.is_floating_point:
-            self.dtype = dtype
-        else:
-            raise ArgumentTypeError(f"dtype: expected a floating torch.dtype, found {dtype!r}")
-        if loss_fn is not None and not callable(loss_fn):
-            raise ArgumentTypeError(
-                f"loss_fn: expected a callable (logits, labels) -> loss, found "
-                f"{type(loss_fn).__name__}"
-            )
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ArgumentTypeError(f"seed: expected an int, found {type(seed).__name__}")
-        if isinstance(swap_samples, bool) or not isinstance(swap_samples, int) or swap_samples < 1:
-            raise ConfigError(f"swap_samples: expected a positive int, found {swap_samples!r}")
-        if (swap_mu is None) != (swap_sigma is None):
-            raise ConfigError(
-                "swap_mu, swap_sigma: expected both (size regulariser) or neither, found one"
-            )
-        if swap_sigma is not None and not swap_sigma > 0:
-            raise ConfigError(f"swap_sigma: expected a positive number, found {swap_sigma!r}")
+        self.dtype = check_dtype(dtype) or m_dtype
+        check_loss_fn(loss_fn)
+        seed = check_seed(seed)
+        check_options(swap_samples, swap_mu, swap_sigma, tf32, fused)
         self.x = check_inputs(inputs, self.dtype, self.device)
         n = int(self.x.shape[0])
         self.y: torch.Tensor | None = None
@@ -97,7 +88,7 @@ class _Prepared:
             )
         self.same = _same_device(self.device, m_dev) and self.dtype == m_dtype
         self.opts = Options(
-            loss_fn=loss_or_default(loss_fn),
+            loss_fn=loss_or_default(None if loss_fn is None else checked_loss(loss_fn)),
             integer_labels=loss_fn is None,
             seed=seed,
             swap_samples=swap_samples,
@@ -109,6 +100,13 @@ class _Prepared:
         if self.same:
             return self.model
         return detached_copy(self.model, self.device, self.dtype)
+
+    def probe(self, work: nn.Module) -> None:
+        """One forward of the first sample: a model that fails or returns anything but logits
+        is reported before any pass, and integer labels are checked against its classes."""
+        n_classes = probe_model(work, self.x)
+        if n_classes is not None and self.y is not None and self.opts.integer_labels:
+            check_label_range(self.y, n_classes)
 
 
 def compute(
@@ -197,18 +195,17 @@ def compute(
         swap_samples=swap_samples,
         swap_mu=swap_mu,
         swap_sigma=swap_sigma,
+        tf32=tf32,
+        fused=fused,
     )
     with tf32_setting(tf32):
         work = prep.work_model()
         with preserved(work):
-            if fused:
-                return run(work, prep.x, prep.y, names, prep.opts).scalars
-            if prep.y is not None and prep.opts.integer_labels:
-                work.eval()  # no BN statistics update; ``preserved`` restores the mode
-                with torch.no_grad():
-                    logits = check_logits(work(prep.x[:1]), 1)
-                check_label_range(prep.y, int(logits.shape[1]))
-            return compute_separately(work, prep.x, prep.y, names, prep.opts)
+            prep.probe(work)  # eval mode, no grad: no BN statistics update
+            with model_errors():
+                if fused:
+                    return run(work, prep.x, prep.y, names, prep.opts).scalars
+                return compute_separately(work, prep.x, prep.y, names, prep.opts)
 
 
 def compute_and_layers(
@@ -258,12 +255,15 @@ swap_sigma, tf32:
         swap_samples=swap_samples,
         swap_mu=swap_mu,
         swap_sigma=swap_sigma,
+        tf32=tf32,
         want_layers=True,
     )
     with tf32_setting(tf32):
         work = prep.work_model()
         with preserved(work):
-            res = run(work, prep.x, prep.y, names, prep.opts, want_layers=True)
+            prep.probe(work)
+            with model_errors():
+                res = run(work, prep.x, prep.y, names, prep.opts, want_layers=True)
     assert res.layers is not None
     return res.scalars, layer_frame(res.layers)
 

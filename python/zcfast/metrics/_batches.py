@@ -5,10 +5,13 @@ from __future__ import annotations
 import torch
 
 from zcfast.exceptions import ConfigError, MissingDependencyError, UnknownNameError
+from zcfast.metrics._common import check_seed
 
 #: Sources :func:`example_batch` can draw from.
 BATCH_SOURCES = ("digits", "noise")
 _DIGITS = 1797
+#: Largest batch :func:`example_batch` makes: 2**31 float32 values (8 GiB).
+_MAX_ELEMENTS = 2**31
 
 
 def example_batch(
@@ -32,6 +35,14 @@ def example_batch(
         raise ConfigError(f"n: expected a positive int, found {n!r}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ConfigError(f"size: expected a positive int, found {size!r}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ConfigError(f"num_classes: expected a positive int, found {num_classes!r:.80}")
+    seed = check_seed(seed)
+    if n * 3 * size * size > _MAX_ELEMENTS:
+        raise ConfigError(
+            f"n, size: expected a batch of at most {_MAX_ELEMENTS:,} values (n·3·size²), found"
+            f" {n}·3·{size}² = {n * 3 * size * size:,}"
+        )
     if source == "noise":
         g = torch.Generator().manual_seed(seed)
         return torch.randn(n, 3, size, size, generator=g), torch.arange(n) % num_classes

@@ -12,12 +12,17 @@ from typing import Any
 import torch
 from torch import nn
 
+from zcfast._messages import describe_value
 from zcfast.datasets import PROXIES as SUITE_ZERO_PROXIES
 from zcfast.exceptions import (
     ArgumentTypeError,
+    ConfigError,
+    DeviceError,
     InvalidValueError,
+    ModelError,
     ShapeError,
     UnknownNameError,
+    ZcfastError,
 )
 
 #: Every proxy zcfast computes: NAS-Bench-Suite-Zero's, plus SWAP; alphabetical (the column order
@@ -58,6 +63,11 @@ def normalize_proxies(proxies: str | Iterable[str] | None) -> list[str]:
     """Validated, de-duplicated proxy names in :data:`PROXIES` order (``None`` = all)."""
     if proxies is None:
         return list(PROXIES)
+    if not isinstance(proxies, (str, Iterable)):
+        raise ArgumentTypeError(
+            f"proxies: expected a proxy name or an iterable of names, found"
+            f" {type(proxies).__name__} {describe_value(proxies)}"
+        )
     names = [proxies] if isinstance(proxies, str) else list(proxies)
     for p in names:
         if not isinstance(p, str):
@@ -99,21 +109,195 @@ def model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.get_default_dtype()
 
 
-def resolve_device(device: Any, default: torch.device) -> torch.device:
+def resolve_device(device: Any, default: torch.device, *, check: bool = True) -> torch.device:
+    """``device`` as a :class:`torch.device` (``None``: ``default``, ``"auto"``: CUDA when
+    present); with ``check``, one this process can use (else :class:`DeviceError`)."""
     if device is None:
         return default
     if isinstance(device, torch.device):
-        return device
-    if isinstance(device, str):
+        dev = device
+    elif isinstance(device, str):
         if device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         try:
-            return torch.device(device)
+            dev = torch.device(device)
         except RuntimeError as exc:
-            raise InvalidValueError(f"device: expected a torch device, found {device!r}") from exc
+            raise InvalidValueError(
+                f"device: expected a torch device such as 'cpu', 'cuda' or 'cuda:1', found"
+                f" {describe_value(device)}"
+            ) from exc
+    else:
+        raise ArgumentTypeError(
+            f"device: expected a str or torch.device, found {type(device).__name__}"
+        )
+    if dev.type == "meta":
+        raise InvalidValueError("device: expected a device that holds data, found 'meta'")
+    if check:
+        check_device_available(dev)
+    return dev
+
+
+def check_device_available(dev: torch.device) -> None:
+    """Raises :class:`DeviceError` unless this process can allocate on ``dev``."""
+    if dev.type == "cpu":
+        return
+    try:
+        torch.empty(0, device=dev)
+    except Exception as exc:  # no driver, not compiled with CUDA (AssertionError), bad index
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DeviceError(
+            f"device: expected a device this process can use, found {str(dev)!r}"
+            f" (torch: {why[:200]})"
+        ) from None
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` if it is an int that torch's generators take (``[-2**63, 2**64)``)."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        try:
+            import numpy as np
+
+            if isinstance(seed, np.integer):
+                seed = int(seed)
+        except ImportError:  # pragma: no cover
+            pass
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ArgumentTypeError(f"seed: expected an int, found {type(seed).__name__}")
+    if not -(2**63) <= seed < 2**64:
+        raise InvalidValueError(
+            f"seed: expected an int in [-2**63, 2**64), found {describe_value(seed)}"
+        )
+    return seed
+
+
+def check_dtype(dtype: Any) -> torch.dtype | None:
+    """``dtype`` if it is ``None`` or a floating (real) torch dtype."""
+    if dtype is None or (
+        isinstance(dtype, torch.dtype) and dtype.is_floating_point and not dtype.is_complex
+    ):
+        return dtype
     raise ArgumentTypeError(
-        f"device: expected a str or torch.device, found {type(device).__name__}"
+        f"dtype: expected a floating torch.dtype, found {describe_value(dtype)}"
     )
+
+
+def check_loss_fn(loss_fn: Any) -> None:
+    if loss_fn is not None and not callable(loss_fn):
+        raise ArgumentTypeError(
+            f"loss_fn: expected a callable (logits, labels) -> loss, found {type(loss_fn).__name__}"
+        )
+
+
+def check_options(
+    swap_samples: Any = 16,
+    swap_mu: Any = None,
+    swap_sigma: Any = None,
+    tf32: Any = None,
+    fused: Any = True,
+) -> None:
+    """The options :func:`zcfast.metrics.compute` passes to the passes (checked up front, so
+    that :func:`score_archs` refuses them before any architecture)."""
+    if isinstance(swap_samples, bool) or not isinstance(swap_samples, int) or swap_samples < 1:
+        raise ConfigError(
+            f"swap_samples: expected a positive int, found {describe_value(swap_samples)}"
+        )
+    if (swap_mu is None) != (swap_sigma is None):
+        raise ConfigError(
+            "swap_mu, swap_sigma: expected both (size regulariser) or neither, found one"
+        )
+    for name, value in (("swap_mu", swap_mu), ("swap_sigma", swap_sigma)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{name}: expected a finite number, found {describe_value(value)}")
+    if swap_sigma is not None and not swap_sigma > 0:
+        raise ConfigError(
+            f"swap_sigma: expected a positive number, found {describe_value(swap_sigma)}"
+        )
+    if tf32 is not None and not isinstance(tf32, bool):
+        raise ArgumentTypeError(f"tf32: expected True, False or None, found {describe_value(tf32)}")
+    if not isinstance(fused, bool):
+        raise ArgumentTypeError(f"fused: expected True or False, found {describe_value(fused)}")
+
+
+def checked_loss(loss_fn: LossFn) -> LossFn:
+    """``loss_fn`` that raises a zcfast error naming it when it fails or returns anything but
+    one number (a vector would make the gradients those of its sum)."""
+
+    def loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        try:
+            value = loss_fn(logits, labels)
+        except ZcfastError:
+            raise
+        except Exception as exc:
+            raise ModelError(
+                f"loss_fn: expected loss_fn(logits, labels) to return the loss, found"
+                f" {type(exc).__name__}: {_first_line(exc)}"
+            ) from exc
+        if not isinstance(value, torch.Tensor):
+            raise ArgumentTypeError(
+                f"loss_fn: expected a scalar tensor (with a gradient), found {type(value).__name__}"
+            )
+        if value.numel() != 1:
+            raise ShapeError(
+                f"loss_fn: expected a scalar loss, found a tensor of shape {tuple(value.shape)}"
+                " (reduce it, e.g. with .mean())"
+            )
+        if not (value.is_floating_point() and value.requires_grad):
+            raise InvalidValueError(
+                f"loss_fn: expected a floating loss that depends on the logits, found"
+                f" {value.dtype} with requires_grad={value.requires_grad}"
+            )
+        return value.reshape(())
+
+    return loss
+
+
+#: Out-of-memory errors stay what they are (callers catch them to shrink the batch).
+_OUT_OF_MEMORY: type[BaseException] = getattr(
+    torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError
+)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else "")[:300]
+
+
+@contextlib.contextmanager
+def model_errors(what: str = "forward and backward passes on the batch") -> Iterator[None]:
+    """Turns an exception raised while running the user's model into a :class:`ModelError`
+    saying that ``what`` was expected to run (zcfast's own errors and out-of-memory errors
+    pass unchanged)."""
+    try:
+        yield
+    except ZcfastError:
+        raise
+    except _OUT_OF_MEMORY:
+        raise
+    except Exception as exc:
+        raise ModelError(
+            f"model: expected {what} to run, found {type(exc).__name__}: {_first_line(exc)}"
+        ) from exc
+
+
+def probe_model(model: nn.Module, x: torch.Tensor) -> int | None:
+    """Runs ``model`` once on the first sample (eval mode, no grad) and returns its number of
+    classes: a forward that returns anything but ``(1, num_classes)`` logits fails here, with
+    a clear message, before any pass.  A forward that raises gives ``None``: the passes on the
+    whole batch decide (a model may need more than one sample) and report it as a
+    :class:`ModelError`.  The caller restores the mode."""
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x[:1])
+    except (ZcfastError, _OUT_OF_MEMORY):
+        raise
+    except Exception:
+        return None
+    return int(check_logits(out, 1).shape[1])
 
 
 def check_inputs(inputs: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -148,13 +332,27 @@ def check_labels(labels: Any, n: int, device: torch.device, integer: bool) -> to
             import numpy as np
 
             if isinstance(labels, (np.ndarray, list, tuple)):
-                labels = torch.as_tensor(np.asarray(labels))
+                try:
+                    arr = np.asarray(labels)
+                except (ValueError, TypeError, OverflowError) as exc:
+                    raise ShapeError(
+                        f"labels: expected one class index per input, found a ragged or"
+                        f" mixed sequence ({_first_line(exc)})"
+                    ) from None
+                if arr.dtype.kind not in "biuf":
+                    raise ArgumentTypeError(
+                        f"labels: expected integer class indices, found values of dtype"
+                        f" {arr.dtype} (e.g. {describe_value(arr.flat[0] if arr.size else None)})"
+                    )
+                labels = torch.as_tensor(arr.astype(np.int64) if arr.dtype.kind == "u" else arr)
         except ImportError:  # pragma: no cover
             pass
     if not isinstance(labels, torch.Tensor):
         raise ArgumentTypeError(
             f"labels: expected a torch.Tensor of class indices, found {type(labels).__name__}"
         )
+    if labels.is_complex():
+        raise ArgumentTypeError(f"labels: expected real values, found dtype {labels.dtype}")
     if labels.dim() == 0 or labels.shape[0] != n:
         found = "a scalar" if labels.dim() == 0 else f"{labels.shape[0]} rows"
         raise ShapeError(f"labels: expected {n} rows (one per input), found {found}")
@@ -255,6 +453,8 @@ def preserved(model: nn.Module) -> Iterator[nn.Module]:
 @contextlib.contextmanager
 def tf32_setting(tf32: bool | None) -> Iterator[None]:
     """Temporarily set PyTorch's TF32 switches (``None`` leaves them alone)."""
+    if tf32 is not None and not isinstance(tf32, bool):
+        raise ArgumentTypeError(f"tf32: expected True, False or None, found {describe_value(tf32)}")
     if tf32 is None:
         yield
         return

@@ -100,6 +100,11 @@ def make_executor(executor: Any, workers: Any) -> Executor:
             )
         return InlineExecutor()
     if executor == "processes":
+        if workers is not None and workers > max_process_workers():
+            raise ConfigError(
+                f"workers: expected at most {max_process_workers()} local worker processes"
+                f" (8 per core of this machine), found {workers}"
+            )
         return ProcessExecutor(workers or _cpu_count())
     if executor == "ray":
         return RayExecutor(None, workers)
@@ -182,11 +187,13 @@ class ProcessExecutor:
     def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
         import torch
 
+        job.check_device()  # the workers share this machine's devices: fail here, not in each
         try:
             pickle.dumps(job)
         except Exception as exc:
             raise ExecutorError(
-                f"executor='processes': the job must be picklable (space, loss_fn), found {exc}"
+                f"executor='processes': expected a picklable job (space, loss_fn: defined at"
+                f" the top level of a module), found {exc}"
             ) from None
         threads = max(1, torch.get_num_threads() // self.slots)
         self._initargs = (job, self._counter, threads)
@@ -244,6 +251,12 @@ class ProcessExecutor:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
+def max_process_workers() -> int:
+    """The most local worker processes :func:`make_executor` starts (8 per core, at least 64):
+    beyond that, spawning them costs more than they score."""
+    return max(64, 8 * _cpu_count())
+
+
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -275,7 +288,8 @@ def _import_ray() -> Any:
         import ray
     except ImportError:
         raise MissingDependencyError(
-            "executor: Ray is not installed: pip install 'zcfast[ray]'"
+            "executor: expected Ray to be installed for a Ray executor, found it missing:"
+            " pip install 'zcfast[ray]'"
         ) from None
     return ray
 
@@ -299,8 +313,8 @@ def _probe(address: str) -> None:
         socket.create_connection(host_port, timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
         raise ExecutorError(
-            f"executor: cannot reach the Ray cluster at {address!r} ({exc.strerror or exc});"
-            f" is it running (`ray start --head` on that machine)?"
+            f"executor: expected a Ray cluster accepting connections at {address!r}, found"
+            f" none ({exc.strerror or exc}); is it running (`ray start --head` on that machine)?"
         ) from None
 
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zcfast.metrics._common import (
+    check_logits,
     finite_or_sentinel,
     split_first,
 )
@@ -47,6 +48,11 @@ def _layers(net: nn.Module) -> list[nn.Conv2d | nn.Linear]:
     return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
+def _logits(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)``, checked to be ``(len(x), num_classes)`` logits."""
+    return check_logits(net(x), int(x.shape[0]))
+
+
 def _total(values: list[torch.Tensor]) -> float:
     return math.fsum(float(v.detach()) for v in values)
 
@@ -55,7 +61,7 @@ def _backward(net: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -
     for m in _layers(net):
         m.weight.requires_grad_(True)
     net.zero_grad()
-    loss = opts.loss_fn(net(x), y)
+    loss = opts.loss_fn(_logits(net, x), y)
     loss.backward()
 
 
@@ -97,7 +103,7 @@ def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> f
         fwd = _snip_conv if isinstance(m, nn.Conv2d) else _snip_linear
         m.forward = types.MethodType(fwd, m)  # type: ignore[method-assign]
     net.zero_grad()
-    opts.loss_fn(net(x), y).backward()
+    opts.loss_fn(_logits(net, x), y).backward()
     masks = [getattr(m, "weight_mask") for m in _layers(net)]  # noqa: B009
     return _total([w.grad.abs().sum() for w in masks if w.grad is not None])
 
@@ -138,9 +144,9 @@ def grasp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> 
     for w in weights:
         w.requires_grad_(True)
     net.zero_grad()
-    loss = opts.loss_fn(net(x), y)
+    loss = opts.loss_fn(_logits(net, x), y)
     grad_w = torch.autograd.grad(loss, weights, allow_unused=True)
-    loss = opts.loss_fn(net(x), y)
+    loss = opts.loss_fn(_logits(net, x), y)
     grad_f = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
     z: Any = 0
     for gw, gf in zip(grad_w, grad_f):
@@ -161,7 +167,7 @@ def _jacobian(model: nn.Module, x: torch.Tensor) -> tuple[np.ndarray, int]:
     net = _copy(model)
     net.zero_grad()
     xg = x.detach().clone().requires_grad_(True)
-    out = net(xg)
+    out = _logits(net, xg)
     out.backward(torch.ones_like(out))
     assert xg.grad is not None
     return xg.grad.detach().flatten(1).to("cpu", torch.float64).numpy(), int(out.shape[-1])

@@ -16,7 +16,7 @@ import warnings
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any
 
-from zcfast.exceptions import ConfigError, ExecutorError
+from zcfast.exceptions import ArgumentTypeError, ConfigError, ExecutorError
 from zcfast.metrics._executors import Chunk, Executor, Finished, make_executor
 from zcfast.metrics._store import ChunkKey, ScoreStore
 
@@ -115,6 +115,8 @@ def run_job(
     ...         out=None, chunk_size=None, progress=False)["proxies"]   # doctest: +SKIP
     """
     _check_chunk_size(chunk_size)
+    if not isinstance(progress, bool):
+        raise ArgumentTypeError(f"progress: expected True or False, found {progress!r:.80}")
     runner = make_executor(executor, workers)
     store = None if out is None else ScoreStore.check(out, job.describe())  # reads only
     bar = _Progress(progress, f"{caller} {job.space.name}")

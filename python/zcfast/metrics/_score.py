@@ -20,13 +20,18 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 import torch
 from torch import nn
 
+from zcfast._messages import describe_value
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ZcfastError
 from zcfast.metrics._api import compute, compute_and_layers
 from zcfast.metrics._common import (
     LossFn,
+    check_dtype,
     check_inputs,
     check_label_range,
     check_labels,
+    check_loss_fn,
+    check_options,
+    check_seed,
     normalize_proxies,
     resolve_device,
 )
@@ -143,12 +148,16 @@ class ScoreJob:
         number.
         """
         if self._placed is None:
-            cuda = torch.cuda.is_available()
-            dev = resolve_device(self.device, torch.device("cuda" if cuda else "cpu"))
+            dev = self.check_device()
             if dev.type == "cuda" and dev.index is None and worker_index is not None:
                 dev = torch.device("cuda", worker_index % max(1, torch.cuda.device_count()))
             self._placed = (dev, self.inputs.to(dev), self.labels.to(dev))
         return self._placed
+
+    def check_device(self) -> torch.device:
+        """The device this process would score on; :class:`DeviceError` if it cannot use it."""
+        cuda = torch.cuda.is_available()
+        return resolve_device(self.device, torch.device("cuda" if cuda else "cpu"))
 
     def key_or_error(self, arch: Any) -> tuple[str, str | None]:
         """The space's key of ``arch``, or ``str(arch)`` and the message when it is malformed."""
@@ -254,14 +263,26 @@ def _make_job(
     """Validates the arguments shared by every architecture of a run (up front, once)."""
     sp = _space(space)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise InvalidValueError(f"num_classes: expected a positive int, found {num_classes!r}")
-    resolve_device(device, torch.device("cpu"))  # the checks; workers resolve None themselves
-    dt = dtype if dtype is not None else torch.get_default_dtype()
+        raise InvalidValueError(
+            f"num_classes: expected a positive int, found {describe_value(num_classes)}"
+        )
+    # the checks only: where the chunks run (a Ray node's GPU) decides whether it is available
+    resolve_device(device, torch.device("cpu"), check=False)
+    dt = check_dtype(dtype) or torch.get_default_dtype()
+    check_loss_fn(loss_fn)
+    seed = check_seed(seed)
+    check_options(**compute_kwargs)
     cpu = torch.device("cpu")
     x = check_inputs(inputs, dt, cpu)
     y = check_labels(labels, int(x.shape[0]), cpu, integer=loss_fn is None)
     if loss_fn is None:
         check_label_range(y, num_classes)
+    if input_size is not None and (
+        isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1
+    ):
+        raise InvalidValueError(
+            f"input_size: expected a positive int or None, found {describe_value(input_size)}"
+        )
     size = int(input_size) if input_size is not None else int(x.shape[-1])
     dev = None if device is None else str(device)
     return ScoreJob(

@@ -26,14 +26,18 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
+from zcfast._messages import describe_value
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError
-from zcfast.metrics._common import preserved, split_first
+from zcfast.metrics._common import model_errors, preserved, split_first
 
+#: Largest sample :func:`count_flops` builds (2**28 values, 1 GiB in float32).
+_MAX_SAMPLE = 2**28
 _RELUS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.PReLU)
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d)
 _ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
@@ -154,9 +158,24 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...] | None = None) ->
                 "input_shape: expected the shape of one sample, found None (the model has no "
                 "input_shape attribute)"
             )
-    shape = tuple(int(s) for s in input_shape)
-    if not shape or any(s < 1 for s in shape):
-        raise InvalidValueError(f"input_shape: expected positive sizes, found {input_shape!r}")
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (tuple, list)):
+        raise ArgumentTypeError(
+            f"input_shape: expected a tuple of sizes such as (3, 32, 32), found"
+            f" {describe_value(input_shape)}"
+        )
+    sizes = list(input_shape)
+    if not sizes or any(
+        isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes
+    ):
+        raise InvalidValueError(
+            f"input_shape: expected positive int sizes, found {describe_value(input_shape)}"
+        )
+    shape = tuple(int(s) for s in sizes)
+    if math.prod(shape) > _MAX_SAMPLE:
+        raise InvalidValueError(
+            f"input_shape: expected a sample of at most {_MAX_SAMPLE:,} values, found"
+            f" {describe_value(input_shape)}"
+        )
     device, dtype = torch.device("cpu"), torch.get_default_dtype()
     for p in model.parameters():
         device, dtype = p.device, p.dtype
@@ -164,7 +183,7 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...] | None = None) ->
     sink: dict[nn.Module, int] = {}
     handles = [m.register_forward_hook(flops_hook(sink)) for m in model.modules()]
     try:
-        with preserved(model), torch.no_grad():
+        with preserved(model), torch.no_grad(), model_errors("forward of one zero sample"):
             model.eval()
             model(torch.zeros((1, *shape), device=device, dtype=dtype))
     finally:

@@ -20,14 +20,15 @@ import json
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
 
-from zcfast.exceptions import InvalidValueError
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError
 
-__all__ = ["ChunkKey", "ScoreStore", "read_scores"]
+__all__ = ["ChunkKey", "ScoreStore", "check_out_path", "read_scores"]
 
 MANIFEST = "zcfast-scores.json"
 FORMAT = "zcfast.scores/1"
@@ -71,12 +72,8 @@ class ScoreStore:
     def check(cls, out: str | os.PathLike[str], manifest: dict[str, Any]) -> ScoreStore:
         """The store for ``out`` if it is absent, empty or made by the same kind of call;
         reads only (the directory is untouched whatever the answer)."""
-        path = Path(out)
+        path = check_out_path(out)
         wanted = json.loads(json.dumps({"format": FORMAT, **manifest}))
-        if path.exists() and not path.is_dir():
-            raise InvalidValueError(
-                f"out: expected a directory for the part files, found the file {str(path)!r}"
-            )
         found = _read_manifest(path) if path.is_dir() else None
         if found is None:
             if path.is_dir() and any(not _MANIFEST_TMP.match(f.name) for f in path.iterdir()):
@@ -88,24 +85,78 @@ class ScoreStore:
         for name in COMPARED:
             if found.get(name) != wanted[name]:
                 raise InvalidValueError(
-                    f"out: {str(path)!r} holds scores with a different {_what(name)}"
-                    f" ({_short(found.get(name))}; this call: {_short(wanted[name])}); give"
-                    f" another out= or the same arguments as the run that made it"
+                    f"out: expected scores of this call's {_what(name)}"
+                    f" ({_short(wanted[name])}), found {str(path)!r}, which holds scores with"
+                    f" a different {_what(name)} ({_short(found.get(name))}); give another"
+                    f" out= or the same arguments as the run that made it"
                 )
         return cls(path, found, existing=True)
 
     def open(self) -> None:
         """Creates the directory (or takes over an existing one): locks it against a second
         writer, removes what an interrupted run left unfinished, starts a new run number."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        if not self.existing:
-            _create_manifest(self.path / MANIFEST, json.dumps(self.manifest, indent=2).encode())
-        self._lock = _lock(self.path / MANIFEST)
-        for table in self.tables:
-            (self.path / table).mkdir(exist_ok=True)
+        self._committed()  # a part folder that is a file is refused before anything changes
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if not self.existing:
+                data = json.dumps(self.manifest, indent=2).encode()
+                _create_manifest(self.path / MANIFEST, data)
+            self._lock = _lock(self.path / MANIFEST)
+            for table in self.tables:
+                (self.path / table).mkdir(exist_ok=True)
+        except OSError as exc:
+            raise InvalidValueError(
+                f"out: expected a directory the part files can be written to, found"
+                f" {str(self.path)!r} ({exc.strerror or exc})"
+            ) from None
+        self._set_aside_unreadable()
         committed = self._committed()
         self._remove_leftovers(committed)
         self.run = 1 + max((r for r, _, _ in committed), default=-1)
+
+    def _set_aside_unreadable(self) -> None:
+        """Renames the parts of every chunk with an unreadable part (truncated or overwritten
+        by something else) to hidden ``.corrupt`` files, so that the chunk is scored again."""
+        bad = {ids for table in self.tables for ids, _ in self._unreadable(table)}
+        if not bad:
+            return
+        for table in self.tables:
+            for r, c, o in bad:
+                f = self.path / table / _part_name(r, c, o)
+                if f.exists():
+                    os.replace(f, f.with_name(f".{f.name}.corrupt"))
+        warnings.warn(
+            f"out: {len(bad)} unreadable part file(s) in {str(self.path)!r} were renamed to"
+            " .corrupt; their architectures are scored again",
+            UserWarning,
+            stacklevel=5,
+        )
+
+    def _unreadable(self, table: str) -> list[tuple[tuple[int, int, int], Path]]:
+        """``(ids, path)`` of the committed parts of ``table`` that cannot be read as parts of
+        it (a truncated file, another file's bytes, other columns)."""
+        wanted = [c for c, _ in self.manifest["columns"][table]]
+        found = []
+        for ids in sorted(self._committed()):
+            f = self.path / table / _part_name(*ids)
+            if not f.exists():
+                continue
+            try:
+                ok = list(pl.read_parquet_schema(f)) == wanted
+            except (OSError, pl.exceptions.PolarsError):
+                ok = False
+            if not ok:
+                found.append((ids, f))
+        return found
+
+    def _check_readable(self, table: str) -> None:
+        bad = self._unreadable(table)
+        if bad:
+            raise InvalidValueError(
+                f"out: expected readable part files, found {len(bad)} that cannot be read"
+                f" (e.g. {str(bad[0][1])!r}); rerun the scoring call with the same out= to"
+                f" score their architectures again"
+            )
 
     def _remove_leftovers(self, committed: set[tuple[int, int, int]]) -> None:
         """Temporary files of killed writers, and parts of a chunk whose first-table part was
@@ -129,11 +180,12 @@ class ScoreStore:
         files = self._files(self.tables[0])
         if not files:
             return set()
+        self._check_readable(self.tables[0])
         return set(pl.scan_parquet(files).select("arch").collect()["arch"].to_list())
 
     def commit(self, key: ChunkKey, frames: dict[str, pl.DataFrame]) -> None:
         """Writes one chunk's frames as parts of this run (the first table's part last)."""
-        name = f"part-{self.run:04d}-{key[0]:08d}-{key[1]:05d}.parquet"
+        name = _part_name(self.run, key[0], key[1])
         for table in reversed(self.tables):
             final = self.path / table / name
             tmp = final.with_name(f".{name}.tmp")
@@ -148,16 +200,67 @@ class ScoreStore:
         if not files:
             schema = {c: _DTYPES[d] for c, d in self.manifest["columns"][table]}
             return pl.LazyFrame(schema=schema)
+        self._check_readable(table)
         return pl.scan_parquet(files)
 
     def _committed(self) -> set[tuple[int, int, int]]:
         folder = self.path / self.tables[0]
+        if folder.exists() and not folder.is_dir():
+            raise InvalidValueError(
+                f"out: expected {str(folder)!r} to be the directory of the {self.tables[0]}"
+                " parts, found a file"
+            )
         found = (_PART.match(f.name) for f in folder.iterdir()) if folder.is_dir() else ()
         return {_ids(m) for m in found if m is not None}
 
     def _files(self, table: str) -> list[Path]:
         done = sorted(self._committed())
-        return [self.path / table / f"part-{r:04d}-{c:08d}-{o:05d}.parquet" for r, c, o in done]
+        return [self.path / table / _part_name(r, c, o) for r, c, o in done]
+
+
+def _part_name(run: int, chunk: int, offset: int) -> str:
+    return f"part-{run:04d}-{chunk:08d}-{offset:05d}.parquet"
+
+
+def _out_path(out: Any, option: str = "out") -> Path:
+    if isinstance(out, (str, os.PathLike)) and not isinstance(out, bytes):
+        if str(out).strip():
+            return Path(out)
+        raise InvalidValueError(f"{option}: expected a directory path, found an empty string")
+    raise ArgumentTypeError(
+        f"{option}: expected a directory path (str or Path), found {type(out).__name__}"
+    )
+
+
+def check_out_path(out: Any, option: str = "out") -> Path:
+    """``out`` as a Path, refused (before any scoring) when it cannot be or become a directory
+    of parts: not a path, a file, a file in the way, or a nearest existing folder that cannot
+    be written.
+
+    Example
+    -------
+    >>> check_out_path("scores/").name
+    'scores'
+    """
+    path = _out_path(out, option)
+    if path.exists() and not path.is_dir():
+        raise InvalidValueError(
+            f"{option}: expected a directory for the part files, found the file {str(path)!r}"
+        )
+    ancestor = path if path.exists() else path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InvalidValueError(
+            f"{option}: expected a directory path that can be created, found {str(path)!r}"
+            f" ({str(ancestor)!r} is a file)"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InvalidValueError(
+            f"{option}: expected a writable directory, found {str(path)!r} ({str(ancestor)!r}"
+            " cannot be written)"
+        )
+    return path
 
 
 def read_scores(out: str | os.PathLike[str], table: str | None = None) -> pl.LazyFrame:
@@ -182,7 +285,7 @@ def read_scores(out: str | os.PathLike[str], table: str | None = None) -> pl.Laz
     -------
     >>> read_scores("scores/").collect()   # doctest: +SKIP
     """
-    path = Path(out)
+    path = _out_path(out)
     manifest = _read_manifest(path) if path.is_dir() else None
     if manifest is None:
         raise InvalidValueError(
@@ -204,13 +307,45 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
         data = json.loads((path / MANIFEST).read_text())
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidValueError(f"out: cannot read {str(path / MANIFEST)!r} ({exc})") from None
+    except (OSError, ValueError) as exc:  # undecodable bytes, invalid JSON, huge numbers
+        raise InvalidValueError(
+            f"out: expected a readable JSON manifest, found {str(path / MANIFEST)!r}"
+            f" ({str(exc)[:200]})"
+        ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InvalidValueError(
             f"out: expected {str(path / MANIFEST)!r} in format {FORMAT}, found another"
         )
+    problem = _manifest_problem(data)
+    if problem:
+        raise InvalidValueError(
+            f"out: expected {str(path / MANIFEST)!r} to be a zcfast score manifest, found"
+            f" {problem} (a damaged file: restore it, or score into another out=)"
+        )
     return data
+
+
+def _manifest_problem(data: dict[str, Any]) -> str:
+    """What is wrong with a manifest's ``tables`` and ``columns`` ('' when nothing)."""
+    tables = data.get("tables")
+    if (
+        not isinstance(tables, list)
+        or not tables
+        or not all(t in ("proxies", "layers") for t in tables)
+        or len(set(tables)) != len(tables)
+    ):
+        return f"tables {_short(tables)}"
+    columns = data.get("columns")
+    if not isinstance(columns, dict):
+        return f"columns {_short(columns)}"
+    for table in tables:
+        cols = columns.get(table)
+        if not isinstance(cols, list) or not all(
+            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) and c[1] in _DTYPES
+            for c in cols
+        ):
+            return f"columns of {table} {_short(cols)}"
+    return ""
 
 
 def _what(name: str) -> str:

@@ -45,6 +45,7 @@ from importlib import resources
 from random import Random
 from typing import TYPE_CHECKING, Any
 
+from zcfast._messages import describe_value
 from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
 from zcfast.spaces._nb201_cell import EDGES, NASLIB_OPS, OPS, SIZE, STRING_EDGES, Arch
 
@@ -83,11 +84,35 @@ _TUPLE_RE = re.compile(r"^\s*[\(\[]\s*[0-9]{1,3}\s*(,\s*[0-9]{1,3}\s*){5},?\s*[\
 _DIGITS_RE = re.compile(r"[0-9]+")
 
 
+#: Largest stem width and cells per stage :func:`build` accepts (NB201: 16 and 5); C = 1024
+#: is already a network of about 6e9 parameters.
+MAX_C = 1024
+MAX_N = 100
+
+
 def _bad(arch: Any, why: str) -> InvalidValueError:
-    text = repr(arch)
-    if len(text) > 120:
-        text = text[:117] + "..."
-    return InvalidValueError(f"arch: expected an NB201 cell ({why}), found {text}")
+    return InvalidValueError(
+        f"arch: expected an NB201 cell ({why}), found {describe_value(arch, 120)}"
+    )
+
+
+def _check_rng(rng: Any) -> Random:
+    """``rng`` if it is a :class:`random.Random` (what :class:`NB201Space` draws with)."""
+    if not isinstance(rng, Random):
+        raise ArgumentTypeError(
+            f"rng: expected a random.Random (e.g. random.Random(0)), found {type(rng).__name__}"
+        )
+    return rng
+
+
+def _positive(name: str, value: Any, most: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name}: expected a positive int, found {describe_value(value)}")
+    if most is not None and value > most:
+        raise ConfigError(
+            f"{name}: expected a positive int of at most {most}, found {describe_value(value)}"
+        )
+    return value
 
 
 def _from_ints(values: Sequence[Any], original: Any) -> Arch:
@@ -106,7 +131,7 @@ def _from_ints(values: Sequence[Any], original: Any) -> Arch:
             except ImportError:  # pragma: no cover - numpy is a core dependency
                 raise _bad(original, "integer op indices") from None
         if not 0 <= v <= 4:
-            raise _bad(original, f"op indices in 0..4, got {v}")
+            raise _bad(original, f"op indices in 0..4, got {describe_value(v)}")
         out.append(v)
     return (out[0], out[1], out[2], out[3], out[4], out[5])
 
@@ -163,7 +188,7 @@ def parse(arch: Any) -> Arch:
         s = arch.strip()
         if s.startswith("|") or "~" in s:
             return _from_official(s)
-        if _TUPLE_RE.match(s):
+        if _TUPLE_RE.match(s) and s[0] + s[-1] in ("()", "[]"):
             return _from_ints([int(d) for d in _DIGITS_RE.findall(s)], arch)
         if s.isascii() and s.isdigit() and len(s) <= 5:
             return from_index(int(s))
@@ -235,7 +260,7 @@ def from_code(c: int) -> Arch:
     (0, 0, 0, 0, 0, 1)
     """
     if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < SIZE:
-        raise InvalidValueError(f"code: expected an int in [0, {SIZE}), found {c!r}")
+        raise InvalidValueError(f"code: expected an int in [0, {SIZE}), found {describe_value(c)}")
     digits = []
     for _ in range(6):
         digits.append(c % 5)
@@ -273,7 +298,9 @@ def from_index(index: int) -> Arch:
     if isinstance(index, bool) or not isinstance(index, int):
         raise ArgumentTypeError(f"index: expected an int, found {type(index).__name__}")
     if not 0 <= index < SIZE:
-        raise InvalidValueError(f"index: expected an int in [0, {SIZE}), found {index}")
+        raise InvalidValueError(
+            f"index: expected an int in [0, {SIZE}), found {describe_value(index)}"
+        )
     return from_code(_api_order()[0][index])
 
 
@@ -359,10 +386,12 @@ def sample(n: int, seed: int = 0, *, connected_only: bool = False) -> list[Arch]
     True
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ConfigError(f"n: expected a non-negative int, found {n!r}")
+        raise ConfigError(f"n: expected a non-negative int, found {describe_value(n)}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ArgumentTypeError(f"seed: expected an int, found {type(seed).__name__}")
     pool = [c for c in range(SIZE) if not connected_only or is_connected(from_code(c))]
     if n > len(pool):
-        raise ConfigError(f"n: expected at most {len(pool)} cells, found {n}")
+        raise ConfigError(f"n: expected at most {len(pool)} cells, found {describe_value(n)}")
     rng = Random(seed)
     return [from_code(c) for c in rng.sample(pool, n)]
 
@@ -384,6 +413,7 @@ def analytic_counts(
     (73306, 7943872)
     """
     t = parse(arch)
+    _check_network_args(num_classes, input_size, C, N)
     names = [NASLIB_OPS[v] for v in t]
     params = 0
     flops = 0
@@ -451,12 +481,17 @@ def build(
     torch.Size([2, 10])
     """
     t = parse(arch)
-    for name, v in (("num_classes", num_classes), ("input_size", input_size), ("C", C), ("N", N)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ConfigError(f"{name}: expected a positive int, found {v!r}")
+    _check_network_args(num_classes, input_size, C, N)
     from zcfast.spaces._nb201_torch import NB201Network
 
     return NB201Network(t, num_classes=num_classes, input_size=input_size, C=C, N=N)
+
+
+def _check_network_args(num_classes: Any, input_size: Any, C: Any, N: Any) -> None:
+    _positive("num_classes", num_classes)
+    _positive("input_size", input_size)
+    _positive("C", C, MAX_C)
+    _positive("N", N, MAX_N)
 
 
 def __getattr__(name: str) -> Any:
@@ -516,11 +551,12 @@ class NB201Space:
 
     def random(self, rng: Random) -> Arch:
         """A cell drawn uniformly from all 15,625 with ``rng``."""
-        return from_code(rng.randrange(SIZE))
+        return from_code(_check_rng(rng).randrange(SIZE))
 
     def mutate(self, arch: Any, rng: Random) -> Arch:
         """``arch`` with one edge, drawn uniformly, set to one of the four other ops."""
         t = list(parse(arch))
+        rng = _check_rng(rng)
         edge = rng.randrange(6)
         t[edge] = rng.choice([op for op in range(5) if op != t[edge]])
         return (t[0], t[1], t[2], t[3], t[4], t[5])

@@ -27,7 +27,8 @@ enum Task {
 
 fn precedence(node: Node) -> u8 {
     match node {
-        Node::Const(c) if c < 0.0 => NEG,
+        // -0.0 too: it prints with its sign, and reads back as a negated literal
+        Node::Const(c) if c.is_sign_negative() => NEG,
         Node::Func(Function::Add | Function::Sub) => SUM,
         Node::Func(Function::Mul | Function::Div) => PROD,
         Node::Func(Function::Neg) => NEG,
@@ -79,10 +80,13 @@ pub(crate) fn to_infix(nodes: &[Node], names: &[String]) -> String {
             Node::Func(f) => match f {
                 Function::Neg => {
                     out.push('-');
-                    tasks.push(Task::Node {
-                        index: a,
-                        min: NEG + 1,
-                    });
+                    // "-2.5" reads back as the constant -2.5, so the negation of a constant
+                    // keeps its parentheses: "-(2.5)".
+                    let min = match nodes.get(a) {
+                        Some(Node::Const(_)) => ATOM + 1,
+                        _ => NEG + 1,
+                    };
+                    tasks.push(Task::Node { index: a, min });
                 }
                 Function::Square => {
                     tasks.push(Task::Text("^2"));

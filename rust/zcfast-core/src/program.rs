@@ -359,5 +359,15 @@ mod tests {
         assert_eq!(p.to_infix(&names), "synflow + (nwot + params)");
         let p = prog(&["x0", "x1", "x2", "mul", "mul"]);
         assert_eq!(p.to_infix(&names), "synflow * (nwot * params)");
+        // "-2.5" is the constant -2.5: the negation of a constant keeps its parentheses, and
+        // a constant with a sign (-0.0 included) is parenthesised where an atom is needed
+        let p = prog(&["c2.5", "neg"]);
+        assert_eq!(p.to_infix(&names), "-(2.5)");
+        let p = prog(&["c-2.5", "neg"]);
+        assert_eq!(p.to_infix(&names), "-(-2.5)");
+        let p = prog(&["c-0.0", "square"]);
+        assert_eq!(p.to_infix(&names), "(-0.0)^2");
+        let p = prog(&["x0", "c-2.5", "sub"]);
+        assert_eq!(p.to_infix(&names), "synflow - -2.5");
     }
 }
