@@ -1774,6 +1774,18 @@ for id, call, expect, match in [
         "evaluator",
     ),
     (
+        "progress-text",
+        "S('nb201', P, table=df, budget=5, progress='yes')",
+        "ArgumentTypeError",
+        "progress",
+    ),
+    (
+        "progress-none",
+        "S('nb201', P, table=df, budget=5, progress=None)",
+        "ArgumentTypeError",
+        "progress",
+    ),
+    (
         "algorithm-unknown",
         "S('nb201', P, table=df, budget=5, algorithm='x')",
         "UnknownNameError",
@@ -1835,6 +1847,19 @@ for id, call, expect, match in [
     ("no-mode", "S('nb201', P, budget=5)", "ConfigError", "neither"),
 ]:
     err(f"search-{id}", SEARCH_SETUP + call, expect, match)
+ok(
+    "search-bad-evaluator-is-an-error-before-any-scoring",
+    SEARCH_SETUP
+    + """\
+calls = []
+try:
+    S('nb201', lambda a: calls.append(a) or 1.0, table=df, budget=5, top_k=3, evaluator='nope')
+    raise AssertionError('no error')
+except zcfast.exceptions.UnknownNameError as exc:
+    assert 'nope' in str(exc) and 'expected' in str(exc)
+assert calls == [], calls
+""",
+)
 for id, call, check in [
     ("budget-2**70", "S('nb201', P, table=df, budget=2**70)", "r.evaluations == 40"),
     (

@@ -481,12 +481,18 @@ def search(
     _check_search_args(
         algorithm, budget, time_budget, population_size, sample_size, top_k, evaluator, seed
     )
+    if not isinstance(progress, (bool, np.bool_)):
+        raise ArgumentTypeError(
+            f"progress: expected True or False, found {describe_value(progress)}"
+        )
     scorer = _scorer(
         sp, _as_proxy(proxy, table), table, inputs, labels, num_classes, seed, arch_column, device
     )
-    run = _Run(sp, scorer, budget, time_budget, random.Random(seed), progress)
+    # built before the search, so that a bad evaluator is an error before any work
+    evaluate = None if evaluator is None else _evaluator(evaluator, table, arch_column, sp)
+    run = _Run(sp, scorer, budget, time_budget, random.Random(seed), bool(progress))
     stop = _run_algorithm(run, algorithm, population_size, sample_size)
-    top = _top(run, top_k, evaluator, table, arch_column, sp)
+    top = _top(run, top_k, evaluate)
     best_row = top.row(0, named=True)
     return SearchResult(
         best=best_row["arch"],
@@ -662,14 +668,13 @@ def _run_algorithm(run: _Run, algorithm: str, population_size: int, sample_size:
 
 
 def _top(
-    run: _Run, top_k: int | None, evaluator: Any, table: Any, arch_column: str, space: Any
+    run: _Run, top_k: int | None, evaluate: Callable[[str], float | None] | None
 ) -> pl.DataFrame:
     ranked = sorted(run.scores.items(), key=lambda kv: -kv[1])  # stable: first found first
     k = top_k or min(10, len(ranked))
     top = pl.DataFrame({"arch": [a for a, _ in ranked[:k]], "score": [s for _, s in ranked[:k]]})
-    if evaluator is None:
+    if evaluate is None:
         return top
-    evaluate = _evaluator(evaluator, table, arch_column, space)
     values = [evaluate(a) for a in top["arch"].to_list()]
     return top.with_columns(pl.Series("evaluation", values, dtype=pl.Float64)).sort(
         "evaluation", descending=True, maintain_order=True, nulls_last=True
