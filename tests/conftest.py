@@ -59,3 +59,12 @@ def hostile_worker() -> Iterator[Worker]:
     worker = Worker()
     yield worker
     worker.close()
+
+
+@pytest.fixture(scope="module")
+def single_torch_thread() -> Iterator[None]:
+    """One torch thread for a module's tests (see tests/scale_spaces.one_torch_thread)."""
+    from tests.scale_spaces import one_torch_thread
+
+    with one_torch_thread():
+        yield

@@ -102,3 +102,13 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def noise_settings(
+    proxies: list[str], *, seed: int = 0, batch: int = 8, size: int = 16
+) -> dict[str, Any]:
+    """The scoring keywords these tests share: a seeded noise batch and no progress bar."""
+    from zcfast import metrics
+
+    x, y = metrics.example_batch(batch, size, source="noise", seed=seed)
+    return dict(inputs=x, labels=y, num_classes=10, proxies=proxies, seed=seed, progress=False)

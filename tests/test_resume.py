@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +23,17 @@ from polars.testing import assert_frame_equal  # noqa: E402
 from zcfast import metrics  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
 
-from .scale_spaces import CountingSpace, one_torch_thread  # noqa: E402
+from .scale_spaces import CountingSpace, noise_settings  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 PROXIES = ["synflow", "params", "nwot"]
 N_ARCHS, SEED, BATCH, SIZE = 60, 3, 8, 16
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    with one_torch_thread():
-        yield
-
-
 @pytest.fixture(scope="module")
 def settings() -> dict[str, Any]:
-    x, y = metrics.example_batch(BATCH, SIZE, source="noise", seed=SEED)
-    return dict(inputs=x, labels=y, num_classes=10, proxies=PROXIES, seed=SEED, progress=False)
+    return noise_settings(PROXIES, seed=SEED, batch=BATCH, size=SIZE)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import importlib.util
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,10 @@ from .scale_spaces import (  # noqa: E402
     PoisonSpace,
     VictimSpace,
     kill_stalled_worker,
-    one_torch_thread,
+    noise_settings,
 )
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 needs_ray = pytest.mark.skipif(
     importlib.util.find_spec("ray") is None,
@@ -41,16 +42,9 @@ PROXIES = ["synflow", "params", "nwot"]
 ARCHS = nb201.sample(10, seed=1)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    with one_torch_thread():
-        yield
-
-
 @pytest.fixture(scope="module")
 def settings() -> dict[str, Any]:
-    x, y = metrics.example_batch(8, 16, source="noise", seed=0)
-    return {"inputs": x, "labels": y, "num_classes": 10, "proxies": PROXIES, "progress": False}
+    return noise_settings(PROXIES)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,16 @@ from zcfast.exceptions import ConfigError, ExecutorError, InvalidValueError  # n
 from zcfast.metrics._store import ScoreStore  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
 
-from .scale_spaces import RenamedSpace, one_torch_thread  # noqa: E402
+from .scale_spaces import RenamedSpace, noise_settings  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("single_torch_thread")
 
 ARCHS = nb201.sample(3, seed=0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread() -> Iterator[None]:
-    with one_torch_thread():
-        yield
-
-
 @pytest.fixture(scope="module")
 def settings() -> dict[str, Any]:
-    x, y = metrics.example_batch(8, 16, source="noise", seed=0)
-    return {"inputs": x, "labels": y, "num_classes": 10, "proxies": ["params"], "progress": False}
+    return noise_settings(["params"])
 
 
 @pytest.fixture()

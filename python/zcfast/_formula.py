@@ -122,6 +122,15 @@ def _number(text: str, syntax: _Syntax, pos: int) -> float:
     return value
 
 
+def _column(name: str, index: dict[str, int], shown: str) -> str:
+    """The feature token of column ``name`` (``shown`` as the formula wrote it)."""
+    if name not in index:
+        raise UnknownNameError(
+            f"formula: expected column names from feature_names {list(index)[:20]}, found {shown}"
+        )
+    return f"x{index[name]}"
+
+
 def parse_formula(formula: object, names: tuple[str, ...], arities: dict[str, int]) -> list[str]:
     """Postfix tokens of the infix ``formula`` over ``names`` with the functions ``arities``.
 
@@ -153,12 +162,7 @@ def parse_formula(formula: object, names: tuple[str, ...], arities: dict[str, in
                 out.append(_constant(_number(text, syntax, pos)))
                 operand = False
             elif kind == "quoted":
-                if text not in index:
-                    raise UnknownNameError(
-                        f"formula: expected column names from feature_names {list(names)[:20]},"
-                        f" found `{text}`"
-                    )
-                out.append(f"x{index[text]}")
+                out.append(_column(text, index, f"`{text}`"))
                 operand = False
             elif kind == "name" and i < n and tokens[i][1] == "(":
                 if text not in arities:
@@ -170,12 +174,7 @@ def parse_formula(formula: object, names: tuple[str, ...], arities: dict[str, in
                 counts.append(1)
                 i += 1
             elif kind == "name":
-                if text not in index:
-                    raise UnknownNameError(
-                        f"formula: expected column names from feature_names {list(names)[:20]},"
-                        f" found {text!r}"
-                    )
-                out.append(f"x{index[text]}")
+                out.append(_column(text, index, repr(text)))
                 operand = False
             elif text == "-":
                 literal = i < n and tokens[i][0] == "num"
