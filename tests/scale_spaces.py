@@ -30,7 +30,7 @@ class VictimSpace(NB201Space):
         self.victim = victim
         self.folder = str(folder)
 
-    def build(self, arch: Any, num_classes: int = 10, *, input_size: int = 32, **kw: Any) -> Any:
+    def build(self, arch: Any, task: Any = None, **kw: Any) -> Any:
         folder = Path(self.folder)
         if self.key(arch) == self.victim and not (folder / "killed").exists():
             tmp = folder / f"pid.{os.getpid()}.tmp"
@@ -39,7 +39,7 @@ class VictimSpace(NB201Space):
             deadline = time.monotonic() + STALL_SECONDS
             while not (folder / "killed").exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
-        return super().build(arch, num_classes, input_size=input_size, **kw)
+        return super().build(arch, task, **kw)
 
 
 class PoisonSpace(NB201Space):
@@ -48,12 +48,12 @@ class PoisonSpace(NB201Space):
     def __init__(self, poison: str) -> None:
         self.poison = poison
 
-    def build(self, arch: Any, num_classes: int = 10, *, input_size: int = 32, **kw: Any) -> Any:
+    def build(self, arch: Any, task: Any = None, **kw: Any) -> Any:
         if self.key(arch) == self.poison:
             import signal
 
             os.kill(os.getpid(), signal.SIGKILL)
-        return super().build(arch, num_classes, input_size=input_size, **kw)
+        return super().build(arch, task, **kw)
 
 
 class CountingSpace(NB201Space):
@@ -62,9 +62,9 @@ class CountingSpace(NB201Space):
     def __init__(self) -> None:
         self.built: list[str] = []
 
-    def build(self, arch: Any, num_classes: int = 10, *, input_size: int = 32, **kw: Any) -> Any:
+    def build(self, arch: Any, task: Any = None, **kw: Any) -> Any:
         self.built.append(self.key(arch))
-        return super().build(arch, num_classes, input_size=input_size, **kw)
+        return super().build(arch, task, **kw)
 
 
 class RenamedSpace(NB201Space):

@@ -1780,8 +1780,8 @@ for id, call, expect, match in [
         "progress",
     ),
     (
-        "progress-none",
-        "S('nb201', P, table=df, budget=5, progress=None)",
+        "progress-str",
+        "S('nb201', P, table=df, budget=5, progress='yes')",
         "ArgumentTypeError",
         "progress",
     ),
@@ -1794,7 +1794,7 @@ for id, call, expect, match in [
     (
         "algorithm-list",
         "S('nb201', P, table=df, budget=5, algorithm=['random'])",
-        "UnknownNameError",
+        "ArgumentTypeError",
         "algorithm",
     ),
     (

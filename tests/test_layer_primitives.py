@@ -22,6 +22,8 @@ from zcfast import metrics  # noqa: E402
 from zcfast.exceptions import ArgumentTypeError  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
 
+from tests.toy_spaces import ToySpace  # noqa: E402
+
 NUMERIC = [c for c, kind in metrics.LAYER_COLUMNS.items() if kind != "str"]
 WEIGHT_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
                 nn.ConvTranspose3d, nn.Linear)  # fmt: skip
@@ -507,34 +509,19 @@ def test_archs_must_be_a_collection(nb201_batch) -> None:
             fn("nb201", "(4, 0, 3, 1, 4, 3)", **kw)
         with pytest.raises(ArgumentTypeError, match=r"^archs: .*found int"):
             fn("nb201", 5, **kw)
-    with pytest.raises(ArgumentTypeError, match=r"^layer_primitives_many: .*found fused"):
+    with pytest.raises(ArgumentTypeError, match=r"^fused: expected True for layer_primitives_many"):
         metrics.layer_primitives_many("nb201", [0], fused=False, **kw)
 
 
-class _ToySpace:
+class _ToySpace(ToySpace):
     """A search space of Linear models whose build fails for "bad" and Ctrl-Cs at "stop"."""
 
-    name = "toy"
-    size = 3
-
-    def parse(self, arch):
-        return arch
-
-    def key(self, arch):
-        return str(arch)
-
-    def build(self, arch, num_classes=10, *, input_size=32):
+    def network(self, arch, task):
         if arch == "bad":
             raise RuntimeError("cannot build")
         if arch == "stop":
             raise KeyboardInterrupt  # what Ctrl-C raises in the loop
-        return nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, num_classes))
-
-    def sample(self, n, seed=0):
-        return ["ok"] * n
-
-    def enumerate(self):
-        return iter(["ok", "bad"])
+        return super().network(arch, task)
 
 
 def test_failing_build_and_ctrl_c(nb201_batch) -> None:

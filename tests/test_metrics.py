@@ -17,6 +17,8 @@ from torch import nn  # noqa: E402
 from zcfast import metrics  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
 
+from tests.toy_spaces import ToySpace  # noqa: E402
+
 ARCH = (2, 3, 4, 0, 2, 3)
 
 
@@ -157,26 +159,13 @@ def test_score_archs_matrix(batch) -> None:
 def test_score_archs_error_row_for_a_failing_build(batch) -> None:
     x, y = batch
 
-    class Broken:
+    class Broken(ToySpace):
         name = "broken"
-        size = 2
 
-        def parse(self, arch):
-            return arch
-
-        def key(self, arch):
-            return str(arch)
-
-        def build(self, arch, num_classes=10, *, input_size=32):
+        def network(self, arch, task):
             if arch == "bad":
                 raise RuntimeError("cannot build")
-            return nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, num_classes))
-
-        def sample(self, n, seed=0):
-            return ["ok"] * n
-
-        def enumerate(self):
-            return iter(["ok", "bad"])
+            return super().network(arch, task)
 
     df = metrics.score_archs(
         Broken(),
@@ -195,30 +184,17 @@ def test_score_archs_error_row_for_a_failing_build(batch) -> None:
 def test_score_archs_ctrl_c_returns_the_finished_rows(batch) -> None:
     x, y = batch
 
-    class InterruptedAtThird:
+    class InterruptedAtThird(ToySpace):
         name = "interrupted"
-        size = 5
 
         def __init__(self) -> None:
             self.built = 0
 
-        def parse(self, arch):
-            return arch
-
-        def key(self, arch):
-            return str(arch)
-
-        def build(self, arch, num_classes=10, *, input_size=32):
+        def network(self, arch, task):
             self.built += 1
             if self.built == 3:
                 raise KeyboardInterrupt  # what Ctrl-C raises in the loop
-            return nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, num_classes))
-
-        def sample(self, n, seed=0):
-            return list(range(n))
-
-        def enumerate(self):
-            return iter(range(5))
+            return super().network(arch, task)
 
     with pytest.warns(UserWarning, match="returning the 2 architectures scored so far"):
         df = metrics.score_archs(

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 import polars as pl  # noqa: E402
 from zcfast import metrics  # noqa: E402
 from zcfast.exceptions import ConfigError, ExecutorError, InvalidValueError  # noqa: E402
-from zcfast.metrics._store import ScoreStore  # noqa: E402
+from zcfast.jobs._store import ScoreStore  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
 
 from .scale_spaces import RenamedSpace, noise_settings  # noqa: E402

@@ -27,6 +27,7 @@ from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import DEGENERATE_SCORE, FUNCTIONS, REDUCERS, Expression
 from zcfast._layers import LayerTable
+from zcfast._load import load
 from zcfast._pareto import pareto_front
 from zcfast._result import EvolveResult
 from zcfast._search import SearchResult, search
@@ -57,6 +58,7 @@ __all__ = [
     "evolve_layerwise",
     "exceptions",
     "kendall",
+    "load",
     "metrics",
     "ndcg",
     "pareto_front",

@@ -127,8 +127,11 @@ class EvolveResult:
         return plot_history(self, ax=ax)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-serialisable) describing the run."""
+        """Plain data (JSON-serialisable) describing the run; :func:`zcfast.load` reads it."""
+        from zcfast._load import EVOLVE_RESULT_FORMAT
+
         return {
+            "format": EVOLVE_RESULT_FORMAT,
             "best": self.best.to_dict(),
             "front": [e.to_dict() for e in self.front],
             "history": self.history.to_dicts(),

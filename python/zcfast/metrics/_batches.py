@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-from zcfast.exceptions import ConfigError, MissingDependencyError, UnknownNameError
-from zcfast.metrics._common import check_seed
+from zcfast._params import Int, check
+from zcfast.exceptions import ConfigError
+from zcfast.spaces._batches import BATCH_SOURCES, images
+from zcfast.spaces._task import MAX_BATCH_VALUES
 
-#: Sources :func:`example_batch` can draw from.
-BATCH_SOURCES = ("digits", "noise")
-_DIGITS = 1797
-#: Largest batch :func:`example_batch` makes: 2**31 float32 values (8 GiB).
-_MAX_ELEMENTS = 2**31
+__all__ = ["BATCH_SOURCES", "example_batch"]
 
 
 def example_batch(
-    n: int = 64, size: int = 32, *, source: str = "digits", num_classes: int = 10, seed: int = 0
+    n: int = 64, size: int = 32, *, source: Any = "digits", num_classes: int = 10, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` images of shape ``(3, size, size)`` (float32) and their class labels.
 
     ``source="digits"``: the first ``n`` of scikit-learn's bundled 8×8 handwritten digits
-    (real images, no download; needs scikit-learn), pixels scaled to [0, 1], bilinearly
-    upsampled, replicated to 3 channels and standardised with the global mean and std; labels
-    are the digits (10 classes). ``source="noise"``: standard Gaussian images from a generator
-    seeded ``seed`` and labels ``arange(n) % num_classes``.
+    (real images, no download; scikit-learn comes with ``zcfast[torch]``), pixels scaled to
+    [0, 1], bilinearly upsampled, replicated to 3 channels and standardised with the global
+    mean and std; labels are the digits.  ``source="noise"``: standard Gaussian images from a
+    generator seeded ``seed`` and labels ``arange(n) % num_classes``.  A
+    ``torch.utils.data.Dataset`` of ``(image, label)`` pairs or the path of a torchvision
+    CIFAR-10 folder (``download=False``) gives its first ``n`` images, resized and
+    standardised the same way.  Labels are taken modulo ``num_classes``.  For other tasks
+    (dense outputs, tiles, soft labels) use :meth:`zcfast.spaces.TaskSpec.example_batch`.
 
     Example
     -------
@@ -31,33 +35,14 @@ def example_batch(
     >>> tuple(x.shape), int(y.max()) <= 9
     ((16, 3, 32, 32), True)
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"n: expected a positive int, found {n!r}")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ConfigError(f"size: expected a positive int, found {size!r}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ConfigError(f"num_classes: expected a positive int, found {num_classes!r:.80}")
-    seed = check_seed(seed)
-    if n * 3 * size * size > _MAX_ELEMENTS:
+    n = check("n", n, Int(1))
+    size = check("size", size, Int(1))
+    num_classes = check("num_classes", num_classes, Int(1))
+    if n * 3 * size * size > MAX_BATCH_VALUES:
         raise ConfigError(
-            f"n, size: expected a batch of at most {_MAX_ELEMENTS:,} values (n·3·size²), found"
-            f" {n}·3·{size}² = {n * 3 * size * size:,}"
+            f"n, size: expected a batch of at most {MAX_BATCH_VALUES:,} values (n·3·size²),"
+            f" found {n}·3·{size}² = {n * 3 * size * size:,}"
         )
-    if source == "noise":
-        g = torch.Generator().manual_seed(seed)
-        return torch.randn(n, 3, size, size, generator=g), torch.arange(n) % num_classes
-    if source != "digits":
-        raise UnknownNameError(f"source: expected one of {list(BATCH_SOURCES)}, found {source!r}")
-    if n > _DIGITS:
-        raise ConfigError(f"n: expected at most {_DIGITS} digits images, found {n}")
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise MissingDependencyError(
-            "example_batch(source='digits') needs scikit-learn: pip install scikit-learn"
-        ) from None
-    d = load_digits()
-    x = torch.tensor(d.images[:n], dtype=torch.float32)[:, None] / 16.0
-    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
-    x = x.repeat(1, 3, 1, 1)
-    return (x - x.mean()) / x.std(), torch.tensor(d.target[:n])
+    x, classes = images(source, n, 3, (size, size), seed)
+    y = torch.arange(n) if classes is None else classes
+    return x, y % num_classes

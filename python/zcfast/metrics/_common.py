@@ -13,10 +13,10 @@ import torch
 from torch import nn
 
 from zcfast._messages import describe_value
+from zcfast._params import Seed, check
 from zcfast.datasets import PROXIES as SUITE_ZERO_PROXIES
 from zcfast.exceptions import (
     ArgumentTypeError,
-    ConfigError,
     DeviceError,
     InvalidValueError,
     ModelError,
@@ -153,73 +153,7 @@ def check_device_available(dev: torch.device) -> None:
 
 def check_seed(seed: Any) -> int:
     """``seed`` if it is an int that torch's generators take (``[-2**63, 2**64)``)."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        try:
-            import numpy as np
-
-            if isinstance(seed, np.integer):
-                seed = int(seed)
-        except ImportError:  # pragma: no cover
-            pass
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ArgumentTypeError(f"seed: expected an int, found {type(seed).__name__}")
-    if not -(2**63) <= seed < 2**64:
-        raise InvalidValueError(
-            f"seed: expected an int in [-2**63, 2**64), found {describe_value(seed)}"
-        )
-    return seed
-
-
-def check_dtype(dtype: Any) -> torch.dtype | None:
-    """``dtype`` if it is ``None`` or a floating (real) torch dtype."""
-    if dtype is None or (
-        isinstance(dtype, torch.dtype) and dtype.is_floating_point and not dtype.is_complex
-    ):
-        return dtype
-    raise ArgumentTypeError(
-        f"dtype: expected a floating torch.dtype, found {describe_value(dtype)}"
-    )
-
-
-def check_loss_fn(loss_fn: Any) -> None:
-    if loss_fn is not None and not callable(loss_fn):
-        raise ArgumentTypeError(
-            f"loss_fn: expected a callable (logits, labels) -> loss, found {type(loss_fn).__name__}"
-        )
-
-
-def check_options(
-    swap_samples: Any = 16,
-    swap_mu: Any = None,
-    swap_sigma: Any = None,
-    tf32: Any = None,
-    fused: Any = True,
-) -> None:
-    """The options :func:`zcfast.metrics.compute` passes to the passes (checked up front, so
-    that :func:`score_archs` refuses them before any architecture)."""
-    if isinstance(swap_samples, bool) or not isinstance(swap_samples, int) or swap_samples < 1:
-        raise ConfigError(
-            f"swap_samples: expected a positive int, found {describe_value(swap_samples)}"
-        )
-    if (swap_mu is None) != (swap_sigma is None):
-        raise ConfigError(
-            "swap_mu, swap_sigma: expected both (size regulariser) or neither, found one"
-        )
-    for name, value in (("swap_mu", swap_mu), ("swap_sigma", swap_sigma)):
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
-            raise ConfigError(f"{name}: expected a finite number, found {describe_value(value)}")
-    if swap_sigma is not None and not swap_sigma > 0:
-        raise ConfigError(
-            f"swap_sigma: expected a positive number, found {describe_value(swap_sigma)}"
-        )
-    if tf32 is not None and not isinstance(tf32, bool):
-        raise ArgumentTypeError(f"tf32: expected True, False or None, found {describe_value(tf32)}")
-    if not isinstance(fused, bool):
-        raise ArgumentTypeError(f"fused: expected True or False, found {describe_value(fused)}")
+    return int(check("seed", seed, Seed()))
 
 
 def checked_loss(loss_fn: LossFn) -> LossFn:
@@ -283,21 +217,24 @@ def model_errors(what: str = "forward and backward passes on the batch") -> Iter
         ) from exc
 
 
-def probe_model(model: nn.Module, x: torch.Tensor) -> int | None:
-    """Runs ``model`` once on the first sample (eval mode, no grad) and returns its number of
-    classes: a forward that returns anything but ``(1, num_classes)`` logits fails here, with
-    a clear message, before any pass.  A forward that raises gives ``None``: the passes on the
-    whole batch decide (a model may need more than one sample) and report it as a
-    :class:`ModelError`.  The caller restores the mode."""
+#: What :func:`probe_output` returns when the one-sample forward raised.
+PROBE_FAILED = object()
+
+
+def probe_output(model: nn.Module, x: torch.Tensor) -> Any:
+    """What ``model`` returns for the first sample (eval mode, no grad), so that a forward
+    returning the wrong kind of output fails with a clear message before any pass.  A forward
+    that raises gives :data:`PROBE_FAILED`: the passes on the whole batch decide (a model may
+    need more than one sample) and report it as a :class:`ModelError`.  The caller restores
+    the mode."""
     model.eval()
     try:
         with torch.no_grad():
-            out = model(x[:1])
+            return model(x[:1])
     except (ZcfastError, _OUT_OF_MEMORY):
         raise
     except Exception:
-        return None
-    return int(check_logits(out, 1).shape[1])
+        return PROBE_FAILED
 
 
 def check_inputs(inputs: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
@@ -453,8 +390,6 @@ def preserved(model: nn.Module) -> Iterator[nn.Module]:
 @contextlib.contextmanager
 def tf32_setting(tf32: bool | None) -> Iterator[None]:
     """Temporarily set PyTorch's TF32 switches (``None`` leaves them alone)."""
-    if tf32 is not None and not isinstance(tf32, bool):
-        raise ArgumentTypeError(f"tf32: expected True, False or None, found {describe_value(tf32)}")
     if tf32 is None:
         yield
         return

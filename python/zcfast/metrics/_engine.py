@@ -38,14 +38,13 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from zcfast.exceptions import InvalidValueError
 from zcfast.metrics._codes import count_distinct, hamming_kernel, pack_patterns, sign_gram
 from zcfast.metrics._common import (
     LABEL_PROXIES,
     PROXIES,
     WEIGHT_LAYERS,
     LossFn,
-    check_label_range,
-    check_logits,
     finite_or_sentinel,
     make_generator,
     split_first,
@@ -71,11 +70,15 @@ SUMMED = {
 
 
 @dataclass
-class Options:
-    """Settings of one metric computation."""
+class Setup:
+    """What the passes need to know of one computation: the loss, how to check the model's
+    output (and the labels against it), whether labels are class indices of the output's
+    classes (epe_nas groups by them), zen's feature module, and the options."""
 
     loss_fn: LossFn
-    integer_labels: bool = True
+    check_output: Callable[[torch.Tensor, int], torch.Tensor]
+    class_labels: bool = True
+    features: str | None = None
     seed: int = 0
     swap_samples: int = 16
     swap_mu: float | None = None
@@ -265,7 +268,7 @@ def _pass_a(
     model: nn.Module,
     x: torch.Tensor,
     y: torch.Tensor | None,
-    opts: Options,
+    opts: Setup,
     hooks: _PassA,
     weights: list[torch.Tensor],
     is_reference: list[bool],
@@ -285,12 +288,10 @@ def _pass_a(
     xin = x.detach().clone().requires_grad_(need_jac)
     hooks.install(model)
     try:
-        logits = check_logits(model(xin), n)
+        logits = opts.check_output(model(xin), n)
     finally:
         hooks.remove()
     n_classes = int(logits.shape[1])
-    if y is not None and opts.integer_labels:
-        check_label_range(y, n_classes)
     grads: list[torch.Tensor | None] = [None] * len(weights)
     hgs: list[torch.Tensor | None] = [None] * len(weights)
     jac: np.ndarray | None = None
@@ -361,7 +362,7 @@ def run(
     x: torch.Tensor,
     y: torch.Tensor | None,
     proxies: Sequence[str],
-    opts: Options,
+    opts: Setup,
     *,
     want_layers: bool = False,
 ) -> Result:
@@ -387,7 +388,7 @@ def run(
         syn_layers = _synflow_pass(model, x, grad_layers)
         res.scalars["synflow"] = _synflow_scalar([syn_layers[i] for i in reference_rows])
     if "zen" in need:
-        res.scalars["zen"], _ = _zen_pass(model, x, opts.seed)
+        res.scalars["zen"], _ = _zen_pass(model, x, opts.seed, opts.features)
     recorder = LayerRecorder(grad_layers, swap_n) if want_layers else None
     if recorder is not None:
         recorder.noise_passes(model, x, opts.seed)
@@ -428,7 +429,7 @@ def _swap_score(
     model: nn.Module,
     x: torch.Tensor,
     swap_n: int,
-    opts: Options,
+    opts: Setup,
     shared_codes: list[torch.Tensor] | None,
 ) -> float:
     """SWAP from pass A's codes when shared, else from its own forward; × the regulariser."""
@@ -573,11 +574,15 @@ def _synflow_pass(
         return torch.stack(vals).cpu().tolist() if vals else []
 
 
-def _zen_pass(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[float, dict[str, float]]:
+def _zen_pass(
+    model: nn.Module, x: torch.Tensor, seed: int, features: str | None
+) -> tuple[float, dict[str, float]]:
     """Zen score with Gaussian-initialised parameters; also the per-BN ``ln √mean(running_var)``.
 
-    The Gaussian init (conv/linear weights ``N(0, 1)`` drawn in ``model.modules()`` order from a
-    generator seeded ``seed``, biases 0, BatchNorm2d/GroupNorm affine ``(1, 0)``) and the two
+    The features are the input of the module named ``features`` (the pre-pooling feature
+    map; see :func:`feature_module`) at its last call; ``None``: zen is undefined (NaN).
+    The Gaussian init (conv/linear weights ``N(0, 1)`` drawn in ``model.modules()`` order
+    from a generator seeded ``seed``, biases 0, BatchNorm2d/GroupNorm affine ``(1, 0)``) and the two
     inputs (drawn next from the same generator) live in tensors passed to
     ``torch.func.functional_call``; the caller's parameters and buffers are not touched.
     """
@@ -610,11 +615,9 @@ def _zen_pass(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[float, dict
     def pool_hook(mod: nn.Module, inputs: Any, output: Any) -> None:
         feats.append(split_first(inputs).detach())
 
-    handles = [
-        m.register_forward_hook(pool_hook)
-        for m in model.modules()
-        if isinstance(m, nn.AdaptiveAvgPool2d)
-    ]
+    if features is None:
+        return math.nan, {}
+    handles = [dict(model.named_modules())[features].register_forward_hook(pool_hook)]
     model.train()
     try:
         with torch.no_grad():
@@ -622,11 +625,13 @@ def _zen_pass(model: nn.Module, x: torch.Tensor, seed: int) -> tuple[float, dict
             x2 = torch.randn(x.shape, generator=gen, device=x.device, dtype=dt)
             mix = x1 + 0.01 * x2
             feats.clear()
-            o1 = functional_call(model, (params, buffers), (x1,))
-            f1 = feats[-1] if feats else split_first(o1)
+            functional_call(model, (params, buffers), (x1,))
+            if not feats:
+                return math.nan, {}
+            f1 = feats[-1]
             feats.clear()
-            o2 = functional_call(model, (params, buffers), (mix,))
-            f2 = feats[-1] if feats else split_first(o2)
+            functional_call(model, (params, buffers), (mix,))
+            f2 = feats[-1]
             score = (f1 - f2).abs().flatten(1).sum(1).mean()
             bn_names: list[str] = []
             terms: list[torch.Tensor] = []
@@ -648,4 +653,25 @@ def loss_or_default(loss_fn: Callable[..., Any] | None) -> LossFn:
     return torch.nn.functional.cross_entropy if loss_fn is None else loss_fn
 
 
-__all__ = ["LABEL_PROXIES", "PROXIES", "Options", "Result", "run"]
+def feature_module(model: nn.Module, name: str | None) -> str | None:
+    """The name of the module whose input zen reads as the pre-pooling features: ``name``
+    (a task's ``feature_module``), else the model's last ``AdaptiveAvgPool2d``, else ``None``
+    (zen is undefined for the model: it is never computed on some other tensor).
+
+    Example
+    -------
+    >>> feature_module(nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1)), None)
+    '1'
+    """
+    if name is not None:
+        if name not in dict(model.named_modules()):
+            raise InvalidValueError(
+                f"task: expected the model to have the feature module {name!r} (where zen reads"
+                f" the pre-pooling features), found no module of that name"
+            )
+        return name
+    pools = [n for n, m in model.named_modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
+    return pools[-1] if pools else None
+
+
+__all__ = ["LABEL_PROXIES", "PROXIES", "Result", "Setup", "feature_module", "run"]

@@ -20,12 +20,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from zcfast.metrics._common import (
-    check_logits,
     finite_or_sentinel,
     split_first,
 )
 from zcfast.metrics._engine import (
-    Options,
+    Setup,
     _synflow_pass,
     _zen_pass,
     epe_score,
@@ -48,30 +47,30 @@ def _layers(net: nn.Module) -> list[nn.Conv2d | nn.Linear]:
     return [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
-def _logits(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``net(x)``, checked to be ``(len(x), num_classes)`` logits."""
-    return check_logits(net(x), int(x.shape[0]))
+def _logits(net: nn.Module, x: torch.Tensor, opts: Setup) -> torch.Tensor:
+    """``net(x)``, checked to be the task's outputs."""
+    return opts.check_output(net(x), int(x.shape[0]))
 
 
 def _total(values: list[torch.Tensor]) -> float:
     return math.fsum(float(v.detach()) for v in values)
 
 
-def _backward(net: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> None:
+def _backward(net: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> None:
     for m in _layers(net):
         m.weight.requires_grad_(True)
     net.zero_grad()
-    loss = opts.loss_fn(_logits(net, x), y)
+    loss = opts.loss_fn(_logits(net, x, opts), y)
     loss.backward()
 
 
-def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> float:
+def grad_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> float:
     net = _copy(model)
     _backward(net, x, y, opts)
     return _total([m.weight.grad.norm() for m in _layers(net) if m.weight.grad is not None])
 
 
-def plain(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> float:
+def plain(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> float:
     net = _copy(model)
     _backward(net, x, y, opts)
     return _total(
@@ -95,7 +94,7 @@ def _snip_linear(self: nn.Linear, x: torch.Tensor) -> torch.Tensor:
     return F.linear(x, self.weight * self.weight_mask, self.bias)  # type: ignore[operator]
 
 
-def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> float:
+def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> float:
     net = _copy(model)
     for m in _layers(net):
         m.weight_mask = nn.Parameter(torch.ones_like(m.weight))
@@ -103,12 +102,12 @@ def snip(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> f
         fwd = _snip_conv if isinstance(m, nn.Conv2d) else _snip_linear
         m.forward = types.MethodType(fwd, m)  # type: ignore[method-assign]
     net.zero_grad()
-    opts.loss_fn(_logits(net, x), y).backward()
+    opts.loss_fn(_logits(net, x, opts), y).backward()
     masks = [getattr(m, "weight_mask") for m in _layers(net)]  # noqa: B009
     return _total([w.grad.abs().sum() for w in masks if w.grad is not None])
 
 
-def fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> float:
+def fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> float:
     net = _copy(model)
     store: dict[nn.Module, Any] = {}
 
@@ -137,16 +136,16 @@ def fisher(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) ->
     return total
 
 
-def grasp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> float:
+def grasp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> float:
     net = _copy(model)
     layers = _layers(net)
     weights = [m.weight for m in layers]
     for w in weights:
         w.requires_grad_(True)
     net.zero_grad()
-    loss = opts.loss_fn(_logits(net, x), y)
+    loss = opts.loss_fn(_logits(net, x, opts), y)
     grad_w = torch.autograd.grad(loss, weights, allow_unused=True)
-    loss = opts.loss_fn(_logits(net, x), y)
+    loss = opts.loss_fn(_logits(net, x, opts), y)
     grad_f = torch.autograd.grad(loss, weights, create_graph=True, allow_unused=True)
     z: Any = 0
     for gw, gf in zip(grad_w, grad_f):
@@ -163,27 +162,27 @@ def grasp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> 
     )
 
 
-def _jacobian(model: nn.Module, x: torch.Tensor) -> tuple[np.ndarray, int]:
+def _jacobian(model: nn.Module, x: torch.Tensor, opts: Setup) -> tuple[np.ndarray, int]:
     net = _copy(model)
     net.zero_grad()
     xg = x.detach().clone().requires_grad_(True)
-    out = _logits(net, xg)
+    out = _logits(net, xg, opts)
     out.backward(torch.ones_like(out))
     assert xg.grad is not None
-    return xg.grad.detach().flatten(1).to("cpu", torch.float64).numpy(), int(out.shape[-1])
+    return xg.grad.detach().flatten(1).to("cpu", torch.float64).numpy(), int(out.shape[1])
 
 
-def jacov(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
-    jac, _ = _jacobian(model, x)
+def jacov(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
+    jac, _ = _jacobian(model, x, opts)
     return jacov_score(jac)
 
 
-def epe_nas(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Options) -> float:
-    jac, n_classes = _jacobian(model, x)
+def epe_nas(model: nn.Module, x: torch.Tensor, y: torch.Tensor, opts: Setup) -> float:
+    jac, n_classes = _jacobian(model, x, opts)
     return epe_score(jac, y.cpu().numpy(), n_classes)
 
 
-def nwot(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
+def nwot(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
     net = _copy(model)
     n = x.shape[0]
     K = np.zeros((n, n))
@@ -204,7 +203,7 @@ def nwot(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Option
     return float(logdet)
 
 
-def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
+def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
     s = float(np.sum(_synflow_pass(_copy(model), x)))
     if s == 0.0:
         return 0.0
@@ -213,11 +212,11 @@ def synflow(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Opt
     return math.log(s) if s > 0 else -math.log(-s)
 
 
-def zen(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
-    return _zen_pass(_copy(model), x, opts.seed)[0]
+def zen(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
+    return _zen_pass(_copy(model), x, opts.seed, opts.features)[0]
 
 
-def swap(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
+def swap(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
     net = _copy(model)
     xs = x[: max(1, min(int(opts.swap_samples), x.shape[0]))]
     feats: list[torch.Tensor] = []
@@ -241,15 +240,15 @@ def swap(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Option
     return count * swap_regular_factor(count_params(model), opts.swap_mu, opts.swap_sigma)
 
 
-def l2_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
+def l2_norm(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
     return float(sum(float(m.weight.detach().norm()) for m in _layers(model)))
 
 
-def params(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
+def params(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
     return count_params(model) / 1e6
 
 
-def flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Options) -> float:
+def flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
     return count_flops(model, tuple(x.shape[1:])) / 1e6
 
 
@@ -276,7 +275,7 @@ def compute_separately(
     x: torch.Tensor,
     y: torch.Tensor | None,
     proxies: list[str],
-    opts: Options,
+    opts: Setup,
 ) -> dict[str, float]:
     """Each proxy on its own deep copy with its own passes (reference style)."""
     out: dict[str, float] = {}

@@ -1,19 +1,16 @@
-"""The ``zcfast`` command line.
+"""``zcfast evolve`` and ``zcfast score``: evolve a proxy on a benchmark table, score a formula.
 
 ``zcfast evolve FILE`` evolves a proxy on a benchmark table and reports how well it ranks
 held-out architectures; ``zcfast evolve --demo`` does so on the benchmark zcfast ships;
 ``--layerwise`` evolves over a per-layer primitive table instead; ``zcfast score FILE
---formula F`` scores a given formula. ``python -m zcfast`` is the same program. Every setting
-of :class:`zcfast.Settings` is an option (``--population-size``, ``--reducers``, ...).
+--formula F`` scores a given formula. Every setting of :class:`zcfast.Settings` is an option
+(``--population-size``, ``--reducers``, ...).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,8 +19,6 @@ import numpy as np
 import polars as pl
 
 from zcfast import datasets
-from zcfast._cli_score import add_score_archs_parser, run_score_archs
-from zcfast._cli_search import add_search_parser, run_search
 from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import Expression
@@ -31,9 +26,10 @@ from zcfast._layers import ARCH_COLUMN, LayerTable
 from zcfast._result import EvolveResult
 from zcfast._settings import Settings
 from zcfast._stats import kendall, spearman
+from zcfast.cli._common import check_writable, note, write_json
 from zcfast.exceptions import ConfigError, InvalidValueError, ZcfastError
 
-__all__ = ["main"]
+__all__ = ["add_evolve_parsers", "run_evolve", "run_score"]
 
 #: Shorter spellings kept for settings that had them before every setting became an option.
 _SETTING_ALIASES = {"population_size": ["--population"], "n_threads": ["--threads"]}
@@ -107,13 +103,18 @@ def _load(args: argparse.Namespace) -> Benchmark:
 
 
 def _load_flat(args: argparse.Namespace) -> Benchmark:
+    target = datasets.ACCURACY_COLUMN
     if args.demo:
         df, source = datasets.load_demo(), "zcfast demo benchmark (NB201 on digits)"
+        target = args.target or target
     else:
-        df = datasets.load_suite_zero(args.file, args.task)
+        # the loader names the file's accuracy column (--target) val_accuracy
+        df = datasets.load_suite_zero(args.file, args.task, target=args.target)
         source = f"{args.file}" + (f" [{args.task}]" if args.task else "")
     features = None if args.features is None else [f.strip() for f in args.features.split(",")]
-    X, y = datasets.features_and_targets(df, target=args.target, features=features)
+    X, y = datasets.features_and_targets(df, target=target, features=features)
+    if not args.demo:
+        note(f"targets:  {datasets.target_source(args.file, args.target)}")
     if y.null_count() or not np.isfinite(y.to_numpy()).all():
         keep = y.is_not_null() & y.is_finite()
         X, y = X.filter(keep), y.filter(keep)
@@ -162,43 +163,17 @@ def _fmt(v: float | None) -> str:
     return "  n/a" if v is None else f"{v:.4f}"
 
 
-def check_writable(path: Path | None, option: str) -> None:
-    """Refuse an output path that cannot be written before a long run, not after it."""
-    if path is None:
-        return
-    parent = path.resolve().parent
-    if (
-        path.is_dir()
-        or not parent.is_dir()
-        or not os.access(parent, os.W_OK)
-        or (path.exists() and not os.access(path, os.W_OK))
-    ):
-        raise InvalidValueError(
-            f"{option}: expected a writable file path, found {str(path)!r} (a directory, or"
-            " a folder that does not exist or cannot be written)"
-        )
-
-
-def write_json(path: Path, payload: Any, option: str = "--out") -> None:
-    """Writes ``payload`` to ``path``; should that still fail after the run (the disk filled
-    up, the folder went away), the JSON goes to stdout so that the result is not lost."""
-    text = json.dumps(payload, indent=2)
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        print(text)
-        raise InvalidValueError(
-            f"{option}: expected to write {str(path)!r}, found {exc.strerror or exc}; the"
-            " result was printed to stdout instead"
-        ) from None
-
-
 def _cmd_evolve(args: argparse.Namespace) -> int:
     check_writable(args.out, "--out")
     check_writable(args.plot, "--plot")
     settings = _settings(args)
     bench = _load(args)
     n = len(bench.y)
+    if n < 3:
+        raise InvalidValueError(
+            f"FILE: expected at least 3 architectures with a target to evolve on, found {n} in"
+            f" {bench.source}"
+        )
     if not 3 <= args.train_size <= n:
         raise ConfigError(
             f"--train-size: expected an int between 3 and {n} (the architectures), found"
@@ -378,12 +353,8 @@ def _add_source(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch-column", default=ARCH_COLUMN, help="architecture column of FILE")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="zcfast",
-        description="Evolve training-free performance predictors (zero-cost proxies) for NAS.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+def add_evolve_parsers(sub: Any) -> None:
+    """Adds the ``evolve`` and ``score`` subcommands to the CLI's subparsers."""
     ev = sub.add_parser(
         "evolve",
         help="evolve a proxy on a benchmark table",
@@ -412,14 +383,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_source(sc)
     sc.add_argument("--formula", required=True, help="formula over the table's metric columns")
-    add_search_parser(sub)
-    add_score_archs_parser(sub)
-    return parser
 
 
 def _defaults(args: argparse.Namespace) -> argparse.Namespace:
-    if args.command in ("search", "score-archs"):
-        return args
     if args.missing is None:
         args.missing = "drop_archs" if args.layerwise else "sentinel"
     if args.missing == "drop_archs" and not args.layerwise:
@@ -432,24 +398,14 @@ def _defaults(args: argparse.Namespace) -> argparse.Namespace:
             "--missing: expected sentinel, raise, drop_columns or drop_archs for a --layerwise"
             " table (drop_rows is for flat tables), found drop_rows"
         )
-    if args.target is None and not args.layerwise:
-        args.target = datasets.ACCURACY_COLUMN
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``zcfast`` command: 0 on success, 2 (one ``zcfast: error:`` line on
-    stderr) for a zcfast error, argparse's status 2 and usage for a malformed command line."""
-    args = _parser().parse_args(argv)
-    try:
-        args = _defaults(args)
-        if args.command == "evolve":
-            return _cmd_evolve(args)
-        if args.command == "search":
-            return run_search(args)
-        if args.command == "score-archs":
-            return run_score_archs(args)
-        return _cmd_score(args)
-    except ZcfastError as exc:
-        print(f"zcfast: error: {exc}", file=sys.stderr)
-        return 2
+def run_evolve(args: argparse.Namespace) -> int:
+    """The ``evolve`` command; returns the exit status."""
+    return _cmd_evolve(_defaults(args))
+
+
+def run_score(args: argparse.Namespace) -> int:
+    """The ``score`` command; returns the exit status."""
+    return _cmd_score(_defaults(args))

@@ -16,13 +16,16 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from zcfast import datasets
+from zcfast.cli._common import INTERRUPTED, add_torch_options, example_batch
 from zcfast.exceptions import InvalidValueError
 
 __all__ = ["add_score_archs_parser", "run_score_archs"]
 
-#: Exit status of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
-INTERRUPTED = 130
+#: Exit status when architectures failed (their reasons are printed) and --allow-errors is off.
+FAILED = 1
 _TABLE_SUFFIXES = (".csv", ".parquet", ".arrow", ".ipc", ".feather")
 
 
@@ -35,7 +38,6 @@ def add_score_archs_parser(sub: Any) -> None:
         " --out as Parquet part files; Ctrl-C or a crash keeps every finished row, and"
         " --resume scores only what is missing.",
     )
-    p.add_argument("--space", default="nb201", help="search space (default nb201)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument(
         "--archs",
@@ -52,11 +54,6 @@ def add_score_archs_parser(sub: Any) -> None:
         action="store_true",
         help="write the per-layer primitive table instead (with --proxies: both tables)",
     )
-    p.add_argument("--batch-size", type=int, default=64, help="images in the batch (64)")
-    p.add_argument("--input-size", type=int, default=32, help="image side (32)")
-    p.add_argument("--num-classes", type=int, default=10, help="classifier outputs (10)")
-    p.add_argument("--data", choices=["digits", "noise"], default="digits", help="batch source")
-    p.add_argument("--device", default=None, help="torch device (default: CUDA when present)")
     p.add_argument("--out", type=Path, required=True, help="directory for the part files")
     p.add_argument(
         "--executor",
@@ -67,14 +64,23 @@ def add_score_archs_parser(sub: Any) -> None:
     )
     p.add_argument("--workers", type=int, default=None, help="worker processes or Ray workers")
     p.add_argument("--chunk-size", type=int, default=None, help="architectures per work unit")
-    p.add_argument("--resume", action="store_true", help="add the missing rows to --out")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="add the missing rows to --out (architectures that failed are scored again)",
+    )
+    p.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="exit 0 even when some architectures failed (their reasons are printed)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_torch_options(p)
 
 
 def run_score_archs(args: argparse.Namespace) -> int:
     """The ``score-archs`` command; returns the exit status."""
-    from zcfast import metrics
-    from zcfast.metrics._store import check_out_path
+    from zcfast.jobs import check_out_path
     from zcfast.spaces import get_space
 
     check_out_path(args.out, "--out")  # before anything is scored
@@ -87,36 +93,32 @@ def run_score_archs(args: argparse.Namespace) -> int:
     archs = _archs(args, space)
     keys = {_key(space, a) for a in archs}
     before = len(keys & _done_keys(args.out)) if args.out.exists() else 0
-    x, y = metrics.example_batch(
-        args.batch_size,
-        args.input_size,
-        source=args.data,
-        num_classes=args.num_classes,
-        seed=args.seed,
-    )
+    task, x, y = example_batch(args, space)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # the summary below says what an interruption left; the library's warning would repeat it
         warnings.filterwarnings("ignore", message=".*interrupted;", category=UserWarning)
         try:
-            _score(args, space, archs, x, y)
+            _score(args, space, archs, task, x, y)
         except KeyboardInterrupt:
             pass  # between architectures (the loop itself returns what it finished)
     elapsed = time.perf_counter() - start
     return _report(args, keys, before, elapsed)
 
 
-def _score(args: argparse.Namespace, space: Any, archs: list[Any], x: Any, y: Any) -> None:
+def _score(
+    args: argparse.Namespace, space: Any, archs: list[Any], task: Any, x: Any, y: Any
+) -> None:
     from zcfast import metrics
 
     common: dict[str, Any] = dict(
         inputs=x,
         labels=y,
-        num_classes=args.num_classes,
+        task=task,
         device=args.device,
+        n_threads=args.threads,
         progress=not args.no_progress,
         seed=args.seed,
-        input_size=args.input_size,
         executor=args.executor,
         workers=args.workers,
         out=args.out,
@@ -183,27 +185,26 @@ def _key(space: Any, arch: Any) -> str:
 
 
 def _done_keys(out: Path) -> set[str]:
-    from zcfast.metrics import read_scores
+    from zcfast.jobs import read_scores
 
-    return set(read_scores(out).select("arch").collect()["arch"].to_list())
+    rows = read_scores(out).filter(pl.col("error").is_null())
+    return set(rows.select("arch").collect()["arch"].to_list())
 
 
 def _report(args: argparse.Namespace, keys: set[str], before: int, elapsed: float) -> int:
-    import polars as pl
-
-    from zcfast.metrics import read_scores
+    from zcfast.jobs import read_scores
 
     rows = read_scores(args.out).filter(pl.col("arch").is_in(list(keys)))
-    counts = rows.select(
-        pl.col("arch").n_unique().alias("done"),
-        pl.col("arch").filter(pl.col("error").is_not_null()).n_unique().alias("errors"),
-    ).collect()
-    done, errors = int(counts["done"][0]), int(counts["errors"][0])
+    firsts = rows.group_by("arch", maintain_order=True).first().collect()
+    failed = firsts.filter(pl.col("error").is_not_null())
+    done = firsts.height
     print(
         f"scored:   {done - before} architectures of {args.space} in {elapsed:.1f} s"
         f" ({args.executor}); {before} were there already"
     )
-    print(f"errors:   {errors} architectures with an error row")
+    print(f"errors:   {failed.height} architectures failed")
+    for arch, error in failed.select("arch", "error").iter_rows():
+        print(f"  failed: {arch}: {error}")
     if done < len(keys):
         print(
             f"stopped:  {len(keys) - done} of {len(keys)} architectures not scored yet;"
@@ -211,4 +212,10 @@ def _report(args: argparse.Namespace, keys: set[str], before: int, elapsed: floa
         )
         return INTERRUPTED
     print(f"wrote:    {args.out} ({done} architectures; zcfast.metrics.read_scores reads it)")
+    if failed.height and not args.allow_errors:
+        print(
+            "status:   1, because architectures failed (--resume scores them again;"
+            " --allow-errors accepts the partial result)"
+        )
+        return FAILED
     return 0

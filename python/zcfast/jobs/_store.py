@@ -26,6 +26,7 @@ from typing import IO, Any
 
 import polars as pl
 
+from zcfast._params import Choice, check
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError
 
 __all__ = ["ChunkKey", "ScoreStore", "check_out_path", "read_scores"]
@@ -33,7 +34,7 @@ __all__ = ["ChunkKey", "ScoreStore", "check_out_path", "read_scores"]
 MANIFEST = "zcfast-scores.json"
 FORMAT = "zcfast.scores/1"
 #: Manifest entries that must agree for a call to add rows to an existing directory.
-COMPARED = ("tables", "space", "proxies", "batch", "seed", "settings", "columns")
+COMPARED = ("tables", "space", "task", "proxies", "batch", "seed", "settings", "columns")
 _PART = re.compile(r"^part-(\d+)-(\d+)-(\d+)\.parquet$")
 #: What a process killed while creating the manifest leaves (ignored, then removed).
 _MANIFEST_TMP = re.compile(rf"^\.{re.escape(MANIFEST)}\.\d+\.tmp$")
@@ -176,12 +177,14 @@ class ScoreStore:
             self._lock = None
 
     def done_keys(self) -> set[str]:
-        """Architecture keys with rows in the store."""
+        """Architecture keys with rows in the store that are not error rows (an architecture
+        that failed is scored again by a rerun)."""
         files = self._files(self.tables[0])
         if not files:
             return set()
         self._check_readable(self.tables[0])
-        return set(pl.scan_parquet(files).select("arch").collect()["arch"].to_list())
+        ok = pl.scan_parquet(files).filter(pl.col("error").is_null()).select("arch")
+        return set(ok.collect()["arch"].to_list())
 
     def commit(self, key: ChunkKey, frames: dict[str, pl.DataFrame]) -> None:
         """Writes one chunk's frames as parts of this run (the first table's part last)."""
@@ -201,7 +204,7 @@ class ScoreStore:
             schema = {c: _DTYPES[d] for c, d in self.manifest["columns"][table]}
             return pl.LazyFrame(schema=schema)
         self._check_readable(table)
-        return pl.scan_parquet(files)
+        return _latest(pl.scan_parquet(files))
 
     def _committed(self) -> set[tuple[int, int, int]]:
         folder = self.path / self.tables[0]
@@ -216,6 +219,18 @@ class ScoreStore:
     def _files(self, table: str) -> list[Path]:
         done = sorted(self._committed())
         return [self.path / table / _part_name(r, c, o) for r, c, o in done]
+
+
+def _latest(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``rows`` without the error rows a later run superseded: an architecture keeps its
+    scored rows, or (while it has none) the last of its error rows."""
+    failed_only = pl.col("error").is_not_null().all().over("arch")
+    last = pl.col("_row") == pl.col("_row").max().over("arch")
+    return (
+        rows.with_row_index("_row")
+        .filter(pl.col("error").is_null() | (failed_only & last))
+        .drop("_row")
+    )
 
 
 def _part_name(run: int, chunk: int, offset: int) -> str:
@@ -293,8 +308,7 @@ def read_scores(out: str | os.PathLike[str], table: str | None = None) -> pl.Laz
         )
     store = ScoreStore(path, manifest, existing=True)
     name = store.tables[0] if table is None else table
-    if name not in store.tables:
-        raise InvalidValueError(f"table: expected one of {', '.join(store.tables)}, found {name!r}")
+    check("table", name, Choice(*store.tables))
     return store.scan(name)
 
 

@@ -1,10 +1,10 @@
 """Where chunks of architectures are scored: this process, local worker processes, or Ray.
 
-Every executor runs the same unit of work, ``job(archs)`` (a :class:`ScoreJob` call), and only
-decides where: :class:`InlineExecutor` calls it here, :class:`ProcessExecutor` in a pool of
+Every executor runs the same unit of work, ``job(archs)`` (a :class:`~zcfast.jobs.Job` call),
+and only decides where: :class:`InlineExecutor` calls it here, :class:`ProcessExecutor` in a pool of
 spawned processes that each received the job once (its initializer), :class:`RayExecutor` in
 Ray actors that each fetched the job from the object store once.  The driver
-(:mod:`zcfast.metrics._runner`) submits chunks up to ``slots`` at a time and collects
+(:mod:`zcfast.jobs._runner`) submits chunks up to ``slots`` at a time and collects
 :class:`Finished` ones; a chunk whose worker died comes back with ``result=None`` for the
 driver to submit again.
 """
@@ -19,15 +19,12 @@ import signal
 import socket
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from zcfast.exceptions import ConfigError, ExecutorError, MissingDependencyError
+from zcfast.jobs._protocol import Chunk, ChunkResult, Finished, Job
 
-if TYPE_CHECKING:
-    from zcfast.metrics._score import ChunkResult, ScoreJob
-
-__all__ = ["EXECUTORS", "Chunk", "Executor", "Finished", "make_executor"]
+__all__ = ["EXECUTORS", "Executor", "make_executor"]
 
 #: Executor names; any other value must be a Ray address.
 EXECUTORS = ("inline", "processes", "ray")
@@ -35,37 +32,12 @@ EXECUTORS = ("inline", "processes", "ray")
 CONNECT_TIMEOUT = 5.0
 
 
-@dataclass
-class Chunk:
-    """Consecutive architectures of the caller's list: chunk ``index``, from ``offset`` in it."""
-
-    index: int
-    offset: int
-    archs: list[Any]
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.index, self.offset)
-
-    def singletons(self) -> list[Chunk]:
-        """The chunk split into one chunk per architecture (to isolate one that kills workers)."""
-        return [Chunk(self.index, self.offset + i, [a]) for i, a in enumerate(self.archs)]
-
-
-@dataclass
-class Finished:
-    """A chunk back from its worker: its result, or ``None`` when the worker died."""
-
-    chunk: Chunk
-    result: ChunkResult | None
-
-
 class Executor(Protocol):
     """What the driver needs from an executor."""
 
     slots: int
 
-    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
+    def start(self, job: Job, progress: Callable[[int], None]) -> None:
         """Gets workers ready for ``job``; ``progress(n)`` is called as architectures finish."""
         ...
 
@@ -122,12 +94,12 @@ class InlineExecutor:
     slots = 1
 
     def __init__(self) -> None:
-        self._job: ScoreJob | None = None
+        self._job: Job | None = None
         self._progress: Callable[[int], None] = lambda n: None
         self._queued: list[Chunk] = []
 
-    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
-        job.place()  # a device this process lacks fails here, before anything is written
+    def start(self, job: Job, progress: Callable[[int], None]) -> None:
+        job.start_worker(None, None)  # a device this process lacks fails here, before writing
         self._job, self._progress = job, progress
 
     def submit(self, chunk: Chunk) -> None:
@@ -146,20 +118,18 @@ class InlineExecutor:
 # local worker processes
 
 #: The job of this worker process (set by its initializer).
-_PROCESS_JOB: ScoreJob | None = None
+_PROCESS_JOB: Job | None = None
 
 
-def _init_process(job: ScoreJob, counter: Any, threads: int) -> None:
+def _init_process(job: Job, counter: Any, threads: int) -> None:
     global _PROCESS_JOB
-    import torch
 
     # Ctrl-C is the driver's to handle: it stops the pool, workers must not die half-way
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
     with counter.get_lock():
         index = int(counter.value)
         counter.value += 1
-    job.place(index)
+    job.start_worker(index, threads)
     _PROCESS_JOB = job
 
 
@@ -184,9 +154,7 @@ class ProcessExecutor:
         self._futures: dict[cf.Future[ChunkResult], tuple[Chunk, cf.ProcessPoolExecutor]] = {}
         self._progress: Callable[[int], None] = lambda n: None
 
-    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
-        import torch
-
+    def start(self, job: Job, progress: Callable[[int], None]) -> None:
         job.check_device()  # the workers share this machine's devices: fail here, not in each
         try:
             pickle.dumps(job)
@@ -195,7 +163,7 @@ class ProcessExecutor:
                 f"executor='processes': expected a picklable job (space, loss_fn: defined at"
                 f" the top level of a module), found {exc}"
             ) from None
-        threads = max(1, torch.get_num_threads() // self.slots)
+        threads = max(1, _threads() // self.slots)
         self._initargs = (job, self._counter, threads)
         self._progress = progress
 
@@ -257,6 +225,14 @@ def max_process_workers() -> int:
     return max(64, 8 * _cpu_count())
 
 
+def _threads() -> int:
+    """The intra-op threads this process computes with (torch's setting when torch is loaded)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return int(torch.get_num_threads()) if torch is not None else _cpu_count()
+
+
 def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -276,8 +252,8 @@ class _RayWorker:
         import ray
 
         # the ObjectRef travels in a list so that Ray hands it over instead of the object
-        self.job: ScoreJob = ray.get(job_box[0])
-        self.job.place()
+        self.job: Job = ray.get(job_box[0])
+        self.job.start_worker(None, None)
 
     def score(self, archs: list[Any]) -> ChunkResult:
         return self.job(archs)
@@ -353,7 +329,7 @@ class RayExecutor:
         self._busy: dict[Any, tuple[Chunk, Any]] = {}
         self._progress: Callable[[int], None] = lambda n: None
 
-    def start(self, job: ScoreJob, progress: Callable[[int], None]) -> None:
+    def start(self, job: Job, progress: Callable[[int], None]) -> None:
         ray = self._ray = _import_ray()
         if ray.is_initialized() and self.address is not None:
             raise ConfigError(
@@ -364,7 +340,8 @@ class RayExecutor:
         if not ray.is_initialized():
             self._connect(ray)
         resources = ray.cluster_resources()
-        wants_gpu = job.device is None or not job.device.startswith("cpu")
+        device = getattr(job, "device", None)
+        wants_gpu = device is None or not str(device).startswith("cpu")
         gpus = int(resources.get("GPU", 0)) if wants_gpu else 0
         self.slots = self._workers or max(1, gpus or int(resources.get("CPU", 1)))
         try:

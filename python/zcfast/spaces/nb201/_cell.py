@@ -1,7 +1,7 @@
 """The NAS-Bench-201 cell's vocabulary: ops, edges and the encoding's constants.
 
 Shared by the encodings (:mod:`zcfast.spaces.nb201`) and the PyTorch network
-(:mod:`zcfast.spaces._nb201_torch`), which therefore need not import each other.
+(:mod:`zcfast.spaces.nb201._torch`), which therefore need not import each other.
 """
 
 from __future__ import annotations

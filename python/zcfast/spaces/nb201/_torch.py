@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zcfast.spaces._nb201_cell import EDGES, NASLIB_OPS, STRING_EDGES, Arch
+from zcfast.spaces.nb201._cell import EDGES, NASLIB_OPS, STRING_EDGES, Arch
 
 __all__ = ["InferCell", "NB201Network", "ReLUConvBN", "ResNetBasicblock", "Zero"]
 
