@@ -12,9 +12,9 @@ outliers.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from zcfast._layers import ARCH_COLUMN
 from zcfast._messages import describe_value
 from zcfast._validate import as_array, describe_shape
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
+
+if TYPE_CHECKING:
+    from zcfast._export import ProxyFunction, TorchRankMean
 
 __all__ = ["Ensemble"]
 
@@ -67,7 +70,7 @@ class Ensemble:
     Example
     -------
     >>> result = zcfast.evolve(X, y, ensemble=10, seed=0)          # doctest: +SKIP
-    >>> result.best.evaluate(X_test)                               # mean quantile per row
+    >>> result.best.evaluate(X_test)                               # doctest: +SKIP
     """
 
     members: tuple[Expression, ...]
@@ -204,6 +207,89 @@ class Ensemble:
     ) -> Ensemble:
         return replace(self, fitness=fitness, validation_fitness=validation_fitness)
 
+    # -- export ----------------------------------------------------------------------------
+
+    def to_latex(self, names: Mapping[str, str] | None = None) -> str:
+        r"""The ensemble as LaTeX: ``\frac{1}{K} \left(Q_{1}\left[f_1\right] + \dots +
+        Q_{K}\left[f_K\right]\right)``, the members written as :meth:`Expression.to_latex`
+        writes them and ``Q_k`` standing for the quantile among member ``k``'s reference
+        scores (within one reference step beyond their range, squashed), so the score is the
+        mean quantile. No extra package needed.
+
+        Example
+        -------
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+        >>> members = [Expression.parse(f, ["a", "b"]) for f in ("a", "a / b")]
+        >>> print(Ensemble.from_members(members, X).to_latex())
+        \frac{1}{2} \left(Q_{1}\left[a\right] + Q_{2}\left[\frac{a}{b}\right]\right)
+        """
+        from zcfast._export import ensemble_latex
+
+        return ensemble_latex(self, names)
+
+    def to_sympy(
+        self, *, protected: bool = True, degenerate: bool = False, arch: str = "arch"
+    ) -> Any:
+        """The ensemble as a sympy expression (``pip install 'zcfast[sympy]'``):
+        ``rank_mean(f_1, ..., f_K)``, the members as :meth:`Expression.to_sympy` writes them
+        (same options). ``rank_mean`` is a sympy function that carries the members' reference
+        scores and means: quantile of each ``f_k`` among member ``k``'s reference scores, then
+        the mean, :data:`zcfast.DEGENERATE_SCORE` where any member is degenerate or NaN;
+        ``sympy.lambdify`` runs it as :meth:`evaluate`. As lambdified arithmetic may differ
+        from zcfast's in the last bits, it takes a score within 1e-12 (relative) of a
+        reference score for that score, so that ties with reference architectures stay ties.
+
+        Example
+        -------
+        >>> import sympy
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+        >>> members = [Expression.parse(f, ["a", "b"]) for f in ("a", "a * b")]
+        >>> ensemble = Ensemble.from_members(members, X)
+        >>> ensemble.to_sympy()
+        rank_mean(a, a*b)
+        >>> sympy.lambdify(sympy.symbols("a b"), ensemble.to_sympy())(X[:, 0], X[:, 1])
+        array([0.25      , 0.41666667, 0.83333333])
+        """
+        from zcfast._export import ensemble_sympy
+
+        return ensemble_sympy(self, protected=protected, degenerate=degenerate, arch=arch)
+
+    def to_function(self) -> ProxyFunction:
+        """The ensemble as a NumPy function of a table's columns, independent of zcfast's Rust
+        core and computing exactly what :meth:`evaluate` computes: the members' scores, their
+        quantiles among the reference scores the function carries, the mean. Inputs as for
+        :meth:`Expression.to_function`.
+
+        Example
+        -------
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+        >>> members = [Expression.parse(f, ["a", "b"]) for f in ("a", "a * b")]
+        >>> Ensemble.from_members(members, X).to_function()({"a": X[:, 0], "b": X[:, 1]})
+        array([0.25      , 0.41666667, 0.83333333])
+        """
+        from zcfast._export import ProxyFunction
+
+        return ProxyFunction(self)
+
+    def to_torch(self) -> TorchRankMean:
+        """The ensemble as a PyTorch module (``pip install 'zcfast[torch]'``) computing what
+        :meth:`evaluate` computes, the quantile step included (the reference scores are
+        buffers of the module); inputs as for :meth:`Expression.to_torch`. The rank step has
+        zero gradient almost everywhere.
+
+        Example
+        -------
+        >>> import torch
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+        >>> members = [Expression.parse(f, ["a", "b"]) for f in ("a", "a * b")]
+        >>> m = Ensemble.from_members(members, X).to_torch()
+        >>> m({"a": torch.tensor(X[:, 0]), "b": torch.tensor(X[:, 1])})
+        tensor([0.2500, 0.4167, 0.8333], dtype=torch.float64)
+        """
+        from zcfast._export import ensemble_torch
+
+        return ensemble_torch(self)
+
     # -- serialisation ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -227,9 +313,13 @@ class Ensemble:
         if not isinstance(data, dict):
             raise InvalidValueError(f"data: expected a mapping, found {type(data).__name__}")
         if data.get("format") != _JSON_FORMAT:
+            from zcfast._load import KINDS
+
+            found = KINDS.get(str(data.get("format")), "")
             raise InvalidValueError(
                 f"data: expected an ensemble in format {_JSON_FORMAT!r},"
                 f" found format {describe_value(data.get('format'))}"
+                + (f": {found}" if found else "")
             )
         for key in ("members", "references"):
             if not isinstance(data.get(key), list):

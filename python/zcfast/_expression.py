@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from zcfast._messages import describe_value
 from zcfast._settings import FITNESSES
 from zcfast._validate import as_table, frame_columns, is_dataframe
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
+
+if TYPE_CHECKING:
+    from zcfast._export import ProxyFunction, TorchProxy
 
 __all__ = ["DEGENERATE_SCORE", "FUNCTIONS", "REDUCERS", "Expression"]
 
@@ -344,6 +347,7 @@ class Expression:
 
         Example
         -------
+        >>> e = Expression.parse("log(synflow) * nwot", ["synflow", "nwot"])
         >>> Expression.from_json(e.to_json()) == e
         True
         """
@@ -354,9 +358,13 @@ class Expression:
         if not isinstance(data, dict):
             raise InvalidValueError(f"data: expected a mapping, found {type(data).__name__}")
         if data.get("format") != _JSON_FORMAT:
+            from zcfast._load import KINDS
+
+            found = KINDS.get(str(data.get("format")), "")
             raise InvalidValueError(
                 f"data: expected an expression in format {_JSON_FORMAT!r},"
                 f" found format {describe_value(data.get('format'))}"
+                + (f": {found}" if found else "")
             )
         for key in ("postfix", "feature_names"):
             if not isinstance(data.get(key), list):
@@ -401,3 +409,123 @@ class Expression:
         self, fitness: float | None, validation_fitness: float | None = None
     ) -> Expression:
         return replace(self, fitness=fitness, validation_fitness=validation_fitness)
+
+    # -- export ----------------------------------------------------------------------------
+
+    def to_latex(self, names: Mapping[str, str] | None = None) -> str:
+        r"""The formula as LaTeX (math mode, without delimiters), written by zcfast: no extra
+        package needed.
+
+        Columns are upright (``\mathrm{grad\_norm}``; a one-letter name stays as it is), or
+        what ``names`` maps them to. Division is ``\frac``; ``log`` and ``sqrt`` act on
+        ``|a|`` and are written so; the reductions are ``\sum_{\ell}``,
+        ``\operatorname{mean}_{\ell}``, ``\max_{\ell}``, ``\min_{\ell}``,
+        ``\operatorname{mean}_{\ell} \log|\cdot|`` and ``\operatorname{std}_{\ell}`` over the
+        layers ``\ell`` of an architecture, whose per-layer columns carry the subscript
+        ``\ell``. The protection of ``/`` and ``log`` at 1e-10 is part of zcfast's definition
+        of these operators and is not written.
+
+        Example
+        -------
+        >>> e = Expression.parse("log(synflow) * nwot / params", ["synflow", "nwot", "params"])
+        >>> print(e.to_latex())
+        \frac{\log\left|\mathrm{synflow}\right| \cdot \mathrm{nwot}}{\mathrm{params}}
+        >>> print(Expression.parse("sum_layers(sqrt(wg_sum) - 1e-05)", ["wg_sum"]).to_latex())
+        \sum_{\ell} \left(\sqrt{\left|\mathrm{wg\_sum}_{\ell}\right|} - 10^{-5}\right)
+        """
+        from zcfast._export import expression_latex
+
+        return expression_latex(self, names)
+
+    def to_sympy(
+        self, *, protected: bool = True, degenerate: bool = False, arch: str = "arch"
+    ) -> Any:
+        """The formula as a sympy expression (``pip install 'zcfast[sympy]'``).
+
+        Columns are real symbols, ``sympy.Symbol(name, real=True)`` (``expr.free_symbols``;
+        ``sympy.lambdify`` matches arguments by name, so ``sympy.Symbol(name)`` works there).
+        With ``protected`` (the default) ``div`` and ``log`` are the sympy functions
+        ``pdiv(a, b)`` and ``plog(a)``, zcfast's protected operators: they evaluate,
+        differentiate, print to LaTeX and lambdify with zcfast's meaning, and
+        ``expr.rewrite(sympy.Piecewise)`` spells them out as ``Piecewise((a/b, Abs(b) > 1e-10),
+        (1, True))`` and ``Piecewise((log(Abs(a)), Abs(a) > 1e-10), (0, True))`` (a spelling
+        not to ``simplify`` inside reductions: sympy would move the conditions out of them).
+        ``protected=False`` writes ``a/b`` and ``log(Abs(a))``, which read and simplify better
+        and agree away from the thresholds. ``sqrt`` is ``sqrt(Abs(a))``, ``square`` ``a**2``,
+        ``min``/``max`` ``Min``/``Max``. ``sympy.lambdify`` with NumPy gives :meth:`evaluate`'s
+        scores (to rounding: sympy reorders sums and products).
+
+        A reduction is a function of the per-layer expression and of the symbol ``arch``
+        (each layer's architecture key): ``mean_layers(plog(...), arch)`` is, per architecture,
+        the mean over its layers; these functions carry their NumPy implementation, so
+        ``sympy.lambdify([*columns, arch], expr)`` runs on per-layer arrays plus the key of each
+        layer and returns one value per architecture, in order of first appearance.
+
+        ``degenerate=True`` adds the missing-value rule, ``Piecewise((DEGENERATE_SCORE,
+        Eq(Abs(x), 1e8) | ...), (f, True))`` over the columns used (for a layer-wise formula,
+        over any layer: ``Eq(max_layers(is_missing(x, ...), arch), 1)``). NaN inputs are not
+        covered: :meth:`evaluate` scores them NaN, the protected operators would not.
+
+        Example
+        -------
+        >>> e = Expression.parse("log(synflow) * nwot / params", ["synflow", "nwot", "params"])
+        >>> e.to_sympy()
+        pdiv(nwot*plog(synflow), params)
+        >>> e.to_sympy(protected=False)
+        nwot*log(Abs(synflow))/params
+        >>> import sympy
+        >>> columns = [sympy.Symbol(n) for n in e.features]
+        >>> f = sympy.lambdify(columns, e.to_sympy())
+        >>> f(np.array([10.0, 100.0]), np.array([2.0, 3.0]), np.array([4.0, 0.0]))
+        array([1.15129255, 1.        ])
+        """
+        from zcfast._export import expression_sympy
+
+        return expression_sympy(self, protected=protected, degenerate=degenerate, arch=arch)
+
+    def to_function(self) -> ProxyFunction:
+        """The expression as a NumPy function of a table's columns, independent of zcfast's Rust
+        core: ``f(data)`` scores the architectures of ``data`` exactly as :meth:`evaluate`
+        does (the same operations in the same order, missing-value rules included).
+
+        ``data`` is a mapping of column names to 1-D arrays, a polars/pandas DataFrame or a 2-D
+        array in ``feature_names`` order; for a layer-wise expression a long table (DataFrame
+        or mapping of columns with an ``arch_column``, default ``"arch"``), a
+        :class:`zcfast.LayerTable` or ``(values, offsets)``. The function pickles.
+
+        Example
+        -------
+        >>> e = Expression.parse("log(synflow) * nwot / params", ["synflow", "nwot", "params"])
+        >>> f = e.to_function()
+        >>> f({"synflow": [10.0, 100.0], "nwot": [2.0, 3.0], "params": [4.0, 0.0]})
+        array([1.15129255, 1.        ])
+        """
+        from zcfast._export import ProxyFunction
+
+        return ProxyFunction(self)
+
+    def to_torch(self, *, trainable_constants: bool = False) -> TorchProxy:
+        """The expression as a PyTorch module (``pip install 'zcfast[torch]'``).
+
+        ``module(columns)`` takes a mapping of column names to ``(N,)`` tensors and returns the
+        ``N`` scores; a layer-wise expression takes per-layer tensors, ``arch`` (each layer
+        row's architecture index, an integer tensor) and optionally ``num_archs``:
+        ``module(columns, arch)``. ``module(**module.tensors(data))`` scores what
+        :meth:`to_function` takes (``tensors`` gives ``columns``, ``arch`` and ``num_archs``).
+        It runs on any device, in the inputs' floating dtype; in float64 its scores equal
+        :meth:`evaluate`'s, missing-value rules included (the dtype's lowest value,
+        :data:`DEGENERATE_SCORE` in float64, for a column holding ±1e8). Gradients flow where
+        the formula is differentiable (0 at the protection thresholds and at ``sqrt(0)``);
+        ``trainable_constants=True`` makes the constants a parameter.
+
+        Example
+        -------
+        >>> import torch
+        >>> e = Expression.parse("log(synflow) * nwot / params", ["synflow", "nwot", "params"])
+        >>> m = e.to_torch()
+        >>> m({n: torch.tensor([v], dtype=torch.float64) for n, v in zip(e.features, [10, 2, 4])})
+        tensor([1.1513], dtype=torch.float64)
+        """
+        from zcfast._export import expression_torch
+
+        return expression_torch(self, trainable_constants=trainable_constants)
