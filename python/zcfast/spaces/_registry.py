@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from zcfast._messages import describe_value
+from zcfast._params import message
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, UnknownNameError
 
 __all__ = ["ENTRY_POINT_GROUP", "available_spaces", "get_space", "register_space"]
@@ -103,7 +104,7 @@ def get_space(name: str) -> Any:
     'nb201'
     """
     if not isinstance(name, str):
-        raise ArgumentTypeError(f"space: expected a space name (str), found {describe_value(name)}")
+        raise ArgumentTypeError(message("space", "a space name (str)", name, with_type=True))
     canonical = _installed().get(_normal(name))
     if canonical is None:
         raise UnknownNameError(
