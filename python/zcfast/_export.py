@@ -624,6 +624,8 @@ def _float_column(values: object, name: str) -> np.ndarray:
         raise ArgumentTypeError(
             f"columns: expected numeric values in column {name!r}, found dtype {arr.dtype}"
         )
+    if arr.ndim == 0:  # one architecture's value, e.g. from zcfast.metrics.compute
+        arr = arr.reshape(1)
     if arr.ndim != 1:
         raise ShapeError(
             f"columns: expected a 1-D array for column {name!r}, found {describe_shape(arr)}"

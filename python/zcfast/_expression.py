@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import polars as pl
 
 from zcfast import _core
 from zcfast._formula import check_names, parse_formula, printable_name
@@ -60,6 +61,23 @@ _RESERVED = frozenset(_ARITIES)
 DEGENERATE_SCORE: float = float(np.finfo(np.float64).min)
 
 _JSON_FORMAT = "zcfast.expression/1"
+
+
+def _mapping_frame(columns: Mapping[Any, Any], names: Sequence[str]) -> pl.DataFrame:
+    """The columns ``names`` of a mapping (scalars or 1-D arrays of one length) as a frame."""
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise UnknownNameError(
+            f"matrix: expected the columns the expression reads ({', '.join(names)}), found"
+            f" no {missing[0]!r} among {describe_value(list(columns)[:20], 200)}"
+        )
+    try:
+        arrays = {n: np.atleast_1d(np.asarray(columns[n], dtype=np.float64)) for n in names}
+        return pl.DataFrame(arrays)
+    except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise ShapeError(
+            f"matrix: expected numbers or 1-D arrays of one length per column, found {exc}"
+        ) from None
 
 
 def _missing_is_nan(out: np.ndarray, used: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
@@ -233,9 +251,11 @@ class Expression:
 
         Parameters
         ----------
-        matrix : DataFrame or 2-D array-like; for a layer-wise expression, a layer table
-            A polars/pandas DataFrame is matched by column name (other columns are ignored);
-            an array must have the columns of ``feature_names`` in that order. A layer-wise
+        matrix : DataFrame, mapping or 2-D array-like; for a layer-wise expression, a layer table
+            A polars/pandas DataFrame is matched by column name (other columns are ignored),
+            as is a mapping of column names to values or 1-D arrays (e.g. the dict
+            :func:`zcfast.metrics.compute` returns, which scores one architecture); an array
+            must have the columns of ``feature_names`` in that order. A layer-wise
             expression takes what :func:`zcfast.evolve_layerwise` takes: a long table with
             an ``arch_column`` (columns matched by name), a :class:`zcfast.LayerTable`, or
             ``(values, offsets)`` arrays (columns in ``feature_names`` order).
@@ -262,6 +282,8 @@ class Expression:
                 "matrix: expected a layer-wise expression (columns inside reductions such as"
                 f" mean_layers) for a LayerTable, found the flat expression {str(self)!r}"
             )
+        if isinstance(matrix, Mapping):
+            matrix = _mapping_frame(matrix, self.features)
         if is_dataframe(matrix):
             table = frame_columns(matrix, self.features)
             out = np.asarray(_core.evaluate(self._tokens_over(self.features), table.values))

@@ -475,3 +475,21 @@ def _available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _init_with_known_names(init: Any) -> Any:
+    """``Settings(...)`` refusing an unknown setting the way :meth:`Settings.replace` does (an
+    :class:`UnknownNameError` suggesting the closest name), not with a bare ``TypeError``."""
+
+    def __init__(self: Settings, *args: Any, **kwargs: Any) -> None:
+        unknown = [k for k in kwargs if k not in Settings.names()]
+        if unknown:
+            Settings().replace(**dict.fromkeys(unknown))
+        init(self, *args, **kwargs)
+
+    __init__.__doc__ = init.__doc__
+    __init__.__signature__ = __import__("inspect").signature(init)  # type: ignore[attr-defined]
+    return __init__
+
+
+Settings.__init__ = _init_with_known_names(Settings.__init__)  # type: ignore[method-assign]

@@ -93,28 +93,28 @@ def run_score_archs(args: argparse.Namespace) -> int:
     archs = _archs(args, space)
     keys = {_key(space, a) for a in archs}
     before = len(keys & _done_keys(args.out)) if args.out.exists() else 0
-    task, x, y = example_batch(args, space)
+    _task, x, y = example_batch(args, space)
     start = time.perf_counter()
     with warnings.catch_warnings():
         # the summary below says what an interruption left; the library's warning would repeat it
         warnings.filterwarnings("ignore", message=".*interrupted;", category=UserWarning)
         try:
-            _score(args, space, archs, task, x, y)
+            _score(args, space, archs, x, y)
         except KeyboardInterrupt:
             pass  # between architectures (the loop itself returns what it finished)
     elapsed = time.perf_counter() - start
     return _report(args, keys, before, elapsed)
 
 
-def _score(
-    args: argparse.Namespace, space: Any, archs: list[Any], task: Any, x: Any, y: Any
-) -> None:
+def _score(args: argparse.Namespace, space: Any, archs: list[Any], x: Any, y: Any) -> None:
     from zcfast import metrics
 
     common: dict[str, Any] = dict(
         inputs=x,
         labels=y,
-        task=task,
+        task=args.net_task,
+        num_classes=args.num_classes,
+        input_size=args.input_size,
         device=args.device,
         n_threads=args.threads,
         progress=not args.no_progress,
