@@ -10,7 +10,7 @@
 //! - [`pipeline::ArchEvaluator`]: program + units → one value per architecture;
 //! - [`stats`]: Spearman / Kendall τ-b / Pearson against a target ranked once;
 //! - [`fitness`]: tasks and (multi-task) fitness;
-//! - [`gp::Evolver`]: the evolution loop.
+//! - [`gp::Evolver`]: the evolution loop, scoring each generation through a [`gp::Scorer`].
 //!
 //! Every fitness evaluation is the same pipeline: evaluate the program on the units, reduce per
 //! architecture, rank against the targets, aggregate over tasks.
@@ -40,7 +40,7 @@ pub mod units;
 pub use error::{CoreError, Result};
 pub use fitness::{Aggregate, Measure, Metric, Task};
 pub use function::Function;
-pub use gp::{Config, Evolver, GenerationStats, Individual};
+pub use gp::{Config, Evolver, GenerationStats, Individual, Scorer, SimdScorer};
 pub use matrix::Matrix;
 pub use pipeline::ArchEvaluator;
 pub use program::{Node, Program};

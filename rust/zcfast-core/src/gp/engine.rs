@@ -3,7 +3,8 @@
 //! Determinism: every random decision for slot `i` of generation `g` comes from the stream
 //! (seed, g, i), and scoring is a pure function of the program, so the population, and hence
 //! the result, is the same for any number of threads. Stepping one generation at a time lets
-//! the caller show progress and stop between generations.
+//! the caller show progress and stop between generations. Fitness comes from a [`Scorer`]
+//! ([`SimdScorer`] unless [`Evolver::with_scorer`] is given another).
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
@@ -13,6 +14,7 @@ use rayon::prelude::*;
 use super::config::Config;
 use super::front::Front;
 use super::operators::{self, Limits, Primitives, Shape};
+use super::scorer::{Batch, Scorer, SimdScorer};
 use crate::error::{CoreError, Result};
 use crate::fitness::{score, score_task, Measure, Scratch, Task};
 use crate::pipeline::ArchEvaluator;
@@ -87,8 +89,13 @@ pub struct GenerationStats {
     pub evaluations: usize,
 }
 
+/// One evolution run, stepped a generation at a time.
+///
+/// Generic over its [`Scorer`] rather than holding a `dyn` one: the default keeps the name
+/// `Evolver` meaning what it always has, and cloning (the benchmarks start from clones) needs
+/// no boxed-clone machinery. The hot loop is inside the scorer either way.
 #[derive(Clone)]
-pub struct Evolver {
+pub struct Evolver<S = SimdScorer> {
     config: Config,
     n_features: usize,
     /// Whether the tasks are layer tables, so programs are layer-wise (reduce over units).
@@ -102,13 +109,22 @@ pub struct Evolver {
     front: Front,
     best: Option<Individual>,
     history: Vec<GenerationStats>,
+    scorer: S,
 }
 
 impl Evolver {
     /// Validates the settings and tasks (all with the same columns, all flat or all layer
     /// tables) and splits off validation architectures if asked to. No program is scored
-    /// until the first [`Evolver::step`].
+    /// until the first [`Evolver::step`]. Scores with [`SimdScorer`].
     pub fn new(config: Config, tasks: Vec<Task>) -> Result<Self> {
+        Self::with_scorer(config, tasks, SimdScorer)
+    }
+}
+
+impl<S: Scorer> Evolver<S> {
+    /// [`Evolver::new`] with another fitness backend; fails, too, if
+    /// [`Scorer::prepare`] does.
+    pub fn with_scorer(config: Config, tasks: Vec<Task>, mut scorer: S) -> Result<Self> {
         config.validate()?;
         let Some(first) = tasks.first() else {
             return Err(CoreError::shape("matrix", "at least one task", "none"));
@@ -150,6 +166,7 @@ impl Evolver {
             },
             Some(fraction) => split(&tasks, fraction, config.seed)?,
         };
+        scorer.prepare(&train)?;
         Ok(Self {
             front: Front::new(config.max_size),
             config,
@@ -163,11 +180,17 @@ impl Evolver {
             memo: FastMap::default(),
             best: None,
             history: Vec::new(),
+            scorer,
         })
     }
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The fitness backend (to read what it kept, e.g. counters or device timings).
+    pub fn scorer(&self) -> &S {
+        &self.scorer
     }
 
     /// Generations run so far.
@@ -399,9 +422,11 @@ impl Evolver {
         elites.into_iter().chain(children).collect()
     }
 
-    /// Scores every program not yet in the memo, in parallel; returns how many were scored.
+    /// Has the scorer score every distinct program not yet in the memo; returns how many.
     /// The memo keeps only the previous generation: copies of parents (reproduction, elites,
-    /// rejected variations) are where duplicates come from, and it keeps memory bounded.
+    /// rejected variations) are where duplicates come from, and it keeps memory bounded. It
+    /// lives here, not in the scorer, so that every backend skips the same programs and
+    /// `evaluations` means the same for all.
     fn score_all(&mut self, programs: &[Program]) -> usize {
         let previous = std::mem::take(&mut self.memo);
         let mut fresh: Vec<&Program> = Vec::new();
@@ -413,18 +438,24 @@ impl Evolver {
                 fresh.push(p);
             }
         }
-        let (train, measure, aggregate) = (&self.train, self.measure(), self.config.aggregate);
-        let run = |scratch: &mut Scratch, p: &&Program| {
-            score(p, train, measure, aggregate, scratch).unwrap_or(f64::NEG_INFINITY)
+        let batch = Batch {
+            programs: &fresh,
+            tasks: &self.train,
+            measure: self.measure(),
+            aggregate: self.config.aggregate,
+            parallel: self.is_parallel(),
         };
-        let scores: Vec<f64> = if self.is_parallel() {
-            fresh.par_iter().map_init(Scratch::new, run).collect()
-        } else {
-            let mut scratch = Scratch::new();
-            fresh.iter().map(|p| run(&mut scratch, p)).collect()
-        };
+        let scores = self.scorer.score(&batch);
+        assert_eq!(
+            scores.len(),
+            fresh.len(),
+            "a Scorer must return one fitness per program"
+        );
         let n = fresh.len();
         for (p, s) in fresh.into_iter().zip(scores) {
+            // NaN would rank above every fitness in selection (total order); a correlation is
+            // never infinite. Both mean the scorer found the program invalid.
+            let s = if s.is_finite() { s } else { f64::NEG_INFINITY };
             self.memo.insert(p.clone(), s);
         }
         n
