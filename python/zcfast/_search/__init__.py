@@ -488,9 +488,11 @@ def _known(
                 f"known: expected a table with an {arch_column!r} column and one numeric"
                 f" column, found columns {known.columns[:20]}"
             )
-        pairs = zip(known[arch_column].to_list(), known[values[0]].to_list())
+        pairs: list[tuple[Any, Any]] = list(
+            zip(known[arch_column].to_list(), known[values[0]].to_list())
+        )
     elif isinstance(known, Mapping):
-        pairs = iter(known.items())
+        pairs = list(known.items())
     else:
         raise ArgumentTypeError(
             f"known: expected a mapping arch -> evaluation or a table, found {type(known).__name__}"
