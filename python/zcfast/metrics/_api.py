@@ -373,6 +373,9 @@ def layer_primitives(
     ======================  ====================================================================
     layer, kind             module name; ``conv1d conv2d conv3d conv_transpose1d
                             conv_transpose2d conv_transpose3d linear``
+    part                    the part of the network: the layer's top-level module (``stem``,
+                            ``cells``, ...); for a space's networks, what the space says
+                            (``encoder``, ``decoder``, ``head`` in TransNAS-Bench-101)
     index                   position among the weight layers (0-based)
     calls                   times executed in the data forward
     fan_in, fan_out         ``W.numel() / fan_out`` (C_in/groups·kernel; in_features); output
@@ -436,7 +439,7 @@ def layer_primitives(
     >>> net = nb201.build("(2, 2, 0, 4, 2, 0)")
     >>> df = layer_primitives(net, torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)))
     >>> df.columns[:4], df["kind"].unique().sort().to_list()
-    (['layer', 'kind', 'index', 'calls'], ['conv2d', 'linear'])
+    (['layer', 'kind', 'part', 'index'], ['conv2d', 'linear'])
     >>> bool(df.select(df.columns[2:]).to_numpy().astype(float).max() < float("inf"))
     True
     """

@@ -312,7 +312,11 @@ def _pass_a(
         finally:
             hooks.loss_backward = False
     if need_jac:
-        (jt,) = torch.autograd.grad(logits.sum(), xin, retain_graph=need_grasp)
+        # allow_unused: a network whose output ignores its input has a zero Jacobian
+        (jt,) = torch.autograd.grad(
+            logits.sum(), xin, retain_graph=need_grasp, allow_unused=True
+        )
+        jt = torch.zeros_like(xin) if jt is None else jt
         jac = jt.detach().flatten(1).to("cpu", torch.float64).numpy()
     if need_grasp:
         hgs = _hessian_gradient(grads, weights, is_reference)

@@ -33,6 +33,7 @@ from zcfast.metrics._static import weight_layer_flops
 LAYER_COLUMNS: dict[str, str] = {
     "layer": "str",
     "kind": "str",
+    "part": "str",
     "index": "int64",
     "calls": "int64",
     "fan_in": "int64",
@@ -358,6 +359,7 @@ def layer_table(
     cols: dict[str, Any] = {
         "layer": [name for name, _, _ in layers],
         "kind": [kind for _, _, kind in layers],
+        "part": [part_of(name) for name, _, _ in layers],
         "index": np.arange(n),
         "calls": [recorder.calls.get(m, 0) for m in modules],
         "fan_in": [fan_in(m) for m in modules],
@@ -386,6 +388,13 @@ def layer_table(
             values = np.asarray(cols[col], dtype=np.float64)
             out[col] = np.where(np.isfinite(values), values, SENTINEL)
     return out
+
+
+def part_of(layer: str) -> str:
+    """Which part of a network a layer belongs to, by its module name: the top-level module
+    (``"encoder.stages.0.conv"`` → ``"encoder"``; a space may say better, see
+    :meth:`zcfast.metrics.ScoreJob`)."""
+    return layer.split(".", 1)[0]
 
 
 def _cosine(dot: np.ndarray, norm_a: np.ndarray, norm_b: np.ndarray) -> np.ndarray:

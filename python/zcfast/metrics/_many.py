@@ -202,6 +202,13 @@ class ScoreJob:
         scores, table = compute_and_layers(
             net, x, y, list(self.proxies), task=self.task, options=opts
         )
+        part_of = getattr(self.space, "part_of", None)
+        if part_of is not None:
+            import polars as pl
+
+            table = table.with_columns(
+                table["layer"].map_elements(part_of, return_dtype=pl.String).alias("part")
+            )
         if self.kind == "layers":
             return table
         return self._counted(net, scores), table

@@ -167,9 +167,10 @@ def _jacobian(model: nn.Module, x: torch.Tensor, opts: Setup) -> tuple[np.ndarra
     net.zero_grad()
     xg = x.detach().clone().requires_grad_(True)
     out = _logits(net, xg, opts)
-    out.backward(torch.ones_like(out))
-    assert xg.grad is not None
-    return xg.grad.detach().flatten(1).to("cpu", torch.float64).numpy(), int(out.shape[1])
+    if out.requires_grad:
+        out.backward(torch.ones_like(out))
+    grad = torch.zeros_like(xg) if xg.grad is None else xg.grad  # output ignores the input
+    return grad.detach().flatten(1).to("cpu", torch.float64).numpy(), int(out.shape[1])
 
 
 def jacov(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None, opts: Setup) -> float:
