@@ -12,11 +12,16 @@
             time per architecture and whether every value is finite;
 ``search``  a complete live search in the DARTS space (budget ``--budget``, default 500) with
             a cheap proxy evolved on the NB101 live scores (proxies NB301 networks compute
-            fast), printing the DARTS genotype found and the time.
+            fast), printing the DARTS genotype found and the time;
+``transfer`` proxies evolved on 100 live-scored NB201 cells (flat and layer-wise; CIFAR-10
+            accuracy shipped with zcfast; ``score`` also scores 300 random NB201 cells on the
+            same batch) applied unchanged to the NB101 cells, next to proxies evolved on
+            NB101 itself (10 splits).
 
 python scripts/spaces_experiment.py score     # NB101 + NB301: about 1-2 hours on 2 CPU cores
 python scripts/spaces_experiment.py report
 python scripts/spaces_experiment.py search    # about 10-20 minutes
+python scripts/spaces_experiment.py transfer
 """
 
 from __future__ import annotations
@@ -51,11 +56,12 @@ def nb301_archs() -> list[str]:
 
 def score(batch: int) -> None:
     from zcfast import metrics
-    from zcfast.spaces import get_space
+    from zcfast.spaces import get_space, nb201
 
     for space_name, archs in (
         ("nb101", nb101_table()["arch"].to_list()),
         ("nb301", nb301_archs()),
+        ("nb201", nb201.sample(300, seed=0)),
     ):
         space = get_space(space_name)
         x, y = space.task().example_batch(batch, seed=0, source="digits")
@@ -216,9 +222,58 @@ def search(budget: int, batch: int, seed: int) -> None:
     print(darts.genotype(r.best))
 
 
+def transfer() -> None:
+    """NB201-evolved proxies (flat, layer-wise) on NB101 cells, beside NB101-evolved ones."""
+    import polars as pl
+    import zcfast
+    from zcfast import metrics
+    from zcfast.spaces import nb201
+
+    live201, layers201 = _live("nb201")
+    y201 = np.array([nb201.accuracy(a) for a in live201["arch"].to_list()])
+    X201 = live201.select(metrics.PROXIES)
+    table201 = layer_table_of(layers201, live201["arch"].to_list())
+    _, X101, table101, y101 = nb101_cells()
+    features = [c for c in table201.names if c in table101.names]
+    rows: dict[str, list[float]] = {}
+    for split in SPLITS:
+        order = np.random.default_rng(split).permutation(len(y201))
+        mask = np.zeros(len(y201), dtype=bool)
+        mask[order[:100]] = True
+        flat = zcfast.evolve(X201.filter(pl.Series(mask)), y201[mask], seed=split).best
+        rows.setdefault("evolve on NB201, flat", []).append(
+            zcfast.spearman(flat.evaluate(X101), y101)
+        )
+        lw = zcfast.evolve_layerwise(
+            table201.select(features).select_archs(mask), y201[mask], seed=split
+        ).best
+        rows.setdefault("evolve_layerwise on NB201", []).append(
+            zcfast.spearman(lw.evaluate(table101.select(features)), y101)
+        )
+        o101 = np.random.default_rng(split).permutation(len(y101))
+        m101 = np.zeros(len(y101), dtype=bool)
+        m101[o101[:100]] = True
+        own = zcfast.evolve(X101.filter(pl.Series(m101)), y101[m101], seed=split).best
+        rows.setdefault("evolve on NB101 itself (held-out cells)", []).append(
+            zcfast.spearman(own.evaluate(X101.filter(pl.Series(~m101))), y101[~m101])
+        )
+        lw101 = zcfast.evolve_layerwise(
+            table101.select(features).select_archs(m101), y101[m101], seed=split
+        ).best
+        rows.setdefault("evolve_layerwise on NB101 itself (held-out cells)", []).append(
+            zcfast.spearman(lw101.evaluate(table101.select(features).select_archs(~m101)),
+                            y101[~m101])
+        )  # fmt: skip
+    print(f"Transfer to NB101 ({len(y101)} cells), Spearman against val_accuracy, 10 splits")
+    print("| proxy | median | min-max |")
+    print("| --- | --- | --- |")
+    for name, values in rows.items():
+        print(f"| {name} | {np.median(values):.3f} | {min(values):.3f}-{max(values):.3f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("command", choices=["score", "report", "search"])
+    ap.add_argument("command", choices=["score", "report", "search", "transfer"])
     ap.add_argument("--batch", type=int, default=32, help="samples per batch (32)")
     ap.add_argument("--budget", type=int, default=500, help="search: architectures (500)")
     ap.add_argument("--seed", type=int, default=0, help="search: seed (0)")
@@ -227,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
         score(args.batch)
     elif args.command == "report":
         report()
+    elif args.command == "transfer":
+        transfer()
     else:
         search(args.budget, args.batch, args.seed)
 
