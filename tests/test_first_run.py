@@ -181,3 +181,15 @@ def test_evaluate_takes_the_dict_compute_returns() -> None:
 def test_the_search_result_json_is_plain_data(tmp_path: Path) -> None:
     r = zcfast.search("nb201", "fisher", table=datasets.load_demo(), budget=5)
     assert json.loads(json.dumps(r.to_dict()))["format"] == "zcfast.search_result/1"
+
+
+def test_plot_history_draws_each_run_of_an_ensemble() -> None:
+    pytest.importorskip("matplotlib")
+    X, y = datasets.features_and_targets(datasets.load_demo())
+    r = zcfast.evolve(X[:100], y[:100], seed=0, population_size=60, generations=6, ensemble=3,
+                      baselines=False)  # fmt: skip
+    ax = r.plot_history()
+    assert len(ax.lines) == 3 + 1  # each run, and their mean
+    for line in ax.lines:
+        generations = list(line.get_xdata())
+        assert generations == sorted(generations), "a line jumps back to generation 0"

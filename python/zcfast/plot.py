@@ -63,6 +63,10 @@ def _has_display() -> bool:
 def plot_history(result: EvolutionRecord, ax: Any = None) -> Any:
     """Best and mean training fitness per generation. Returns the Axes.
 
+    An ensemble's result (``ensemble > 1``) draws each run's best fitness as a thin line
+    (each on its own bootstrap sample) and their mean per generation as a bold one, instead of
+    one line jumping back to generation 0 at every run.
+
     Example
     -------
     >>> zcfast.plot.plot_history(result)  # doctest: +SKIP
@@ -70,18 +74,33 @@ def plot_history(result: EvolutionRecord, ax: Any = None) -> Any:
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
     h = result.history
-    ax.plot(h["generation"], h["best_fitness"], label="best (training)")
-    ax.plot(h["generation"], h["mean_fitness"], label="mean (training)", alpha=0.7)
-    if (
-        "best_validation_fitness" in h.columns
-        and h["best_validation_fitness"].null_count() < h.height
-    ):
-        ax.plot(h["generation"], h["best_validation_fitness"], label="best (validation)")
+    if "member" in h.columns:
+        _plot_runs(ax, h)
+    else:
+        ax.plot(h["generation"], h["best_fitness"], label="best (training)")
+        ax.plot(h["generation"], h["mean_fitness"], label="mean (training)", alpha=0.7)
+        if (
+            "best_validation_fitness" in h.columns
+            and h["best_validation_fitness"].null_count() < h.height
+        ):
+            ax.plot(h["generation"], h["best_validation_fitness"], label="best (validation)")
     ax.set_xlabel("generation")
     ax.set_ylabel(result.settings.fitness)
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+def _plot_runs(ax: Any, h: Any) -> None:
+    """One thin line per run of an ensemble, and the runs' mean per generation."""
+    import polars as pl
+
+    for j, run in enumerate(h.partition_by("member", maintain_order=True)):
+        label = "best of each run (its bootstrap sample)" if j == 0 else None
+        ax.plot(run["generation"], run["best_fitness"], color="C0", alpha=0.3, lw=0.8,
+                label=label)  # fmt: skip
+    mean = h.group_by("generation").agg(pl.col("best_fitness").mean()).sort("generation")
+    ax.plot(mean["generation"], mean["best_fitness"], color="C0", lw=2, label="mean of the runs")
 
 
 def plot_front(result: EvolutionRecord, ax: Any = None) -> Any:
