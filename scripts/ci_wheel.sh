@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI step for the wheel users install: build it (scripts/build_wheel.sh), check that auditwheel
 # calls it manylinux and that its tag is abi3, then install it into a fresh virtual environment
-# whose PATH has no cargo or rustc and test it there (scripts/test_installed.sh).  The fresh
+# whose PATH has no cargo or rustc and test it there (scripts/test_installed.sh), and into
+# another with its torch extra alone (scripts/test_installed_torch.sh).  The fresh
 # environment uses another CPython minor version when this machine has one, since one abi3
 # wheel must serve them all.
 #
@@ -55,4 +56,7 @@ env PATH="$venv/bin:$no_rust_path" VIRTUAL_ENV="$venv" bash -euo pipefail -c '
     python -m pip install --quiet --disable-pip-version-check --only-binary :all: "$0"
     scripts/test_installed.sh "$@"
 ' "$wheel" "$@"
+# The torch extra alone (the CLI's PyTorch commands and the README's live example) with this
+# machine's CPython, whose torch wheel pip has cached from the test environment.
+scripts/test_installed_torch.sh "$wheel" python3
 echo "ci_wheel: $(basename "$wheel") built, audited and tested in $((SECONDS - start)) s"
