@@ -1,4 +1,5 @@
-"""Does what ``zcfast.evolve`` returns generalise, and does it ever lose to one proxy?
+"""Does what ``zcfast.evolve`` returns generalise, does it ever lose to one proxy, and does it
+beat learned predictors fitted on the same architectures?
 
 Tasks (all from ``../shared/data``), each split 20 times (``numpy.random.default_rng(split)``)
 into 100 training architectures (fewer where the task says so) and the rest held out:
@@ -10,16 +11,26 @@ into 100 training architectures (fewer where the task says so) and the rest held
   noisy targets (seeded Gaussian noise of 2 accuracy points); and a target that one proxy
   dominates (the rank of ``params`` plus a little noise).
 
-For every split: the held-out Spearman of what ``evolve`` returns with the given settings, of
-the best single proxy chosen on the training rows (largest |ρ|, sign included), and the
-estimate ``evolve`` reports (``result.best.validation_fitness``).
+For every split: the held-out Spearman and Kendall τ of what ``evolve`` returns with the given
+settings, of the best single proxy chosen on the training rows (largest |ρ|, sign included),
+and of each learned predictor of ``zcfast.LEARNED`` (random forest, gradient boosting,
+Gaussian-process and kernel ridge regression, NAS-Bench-Suite-Zero style: regressors of the
+accuracy on the same proxy columns of the same training architectures; ``zcfast._learned``
+says how each is set up), and the estimate ``evolve`` reports
+(``result.best.validation_fitness``).
 
 python scripts/generalisation_experiment.py [--splits 20] [--tasks nb201-cifar10,...]
+    [--learned forest,boosting | none] [--out runs.jsonl] [--shard 0/2]
+
+``--out`` appends each split's figures to a JSON-lines file and skips the splits already
+there, so a long run resumes and several processes (``--shard i/n``) can share the work;
+``--report runs.jsonl`` prints the tables of such a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +47,7 @@ ROBUSTNESS = [
     for eps in ("0.1", "0.5", "1.0")
 ]
 NOISE_POINTS = 2.0
+MEASURES = ("spearman", "kendall")
 
 
 @dataclass(frozen=True)
@@ -97,46 +109,125 @@ def best_single(X: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> tuple[i
     return j, float(np.sign(rhos[j]))
 
 
-def run_split(task: Task, split: int, settings: dict[str, Any]) -> dict[str, Any]:
-    """Held-out Spearman of evolve's result and of the training-selected best single proxy."""
+def _measures(scores: np.ndarray, y: np.ndarray) -> dict[str, float]:
     import zcfast
 
+    return {"spearman": zcfast.spearman(scores, y), "kendall": zcfast.kendall(scores, y)}
+
+
+def run_split(
+    task: Task,
+    split: int,
+    settings: dict[str, Any],
+    learned: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """Held-out Spearman and Kendall τ of evolve's result, of the training-selected best
+    single proxy and of each learned predictor (default: all of ``zcfast.LEARNED``), fitted
+    on the same training rows."""
+    import zcfast
+    from zcfast._learned import LEARNED, fit_learned
+
+    learned = tuple(LEARNED) if learned is None else learned
     order = np.random.default_rng(split).permutation(len(task.y))
     train, test = order[: task.train_size], order[task.train_size :]
+    X, y = task.X[train], task.y[train]
     t0 = time.perf_counter()
-    result = zcfast.evolve(
-        task.X[train], task.y[train], feature_names=list(task.names), seed=split, **settings
-    )
+    result = zcfast.evolve(X, y, feature_names=list(task.names), seed=split, **settings)
     seconds = time.perf_counter() - t0
-    scores = result.best.evaluate(task.X[test])
-    j, sign = best_single(task.X[train], task.y[train], task.names)
-    return {
+    j, sign = best_single(X, y, task.names)
+    row: dict[str, Any] = {
         "task": task.name,
         "split": split,
-        "evolved": zcfast.spearman(scores, task.y[test]),
-        "single": zcfast.spearman(sign * task.X[test, j], task.y[test]),
+        "evolved": _measures(result.best.evaluate(task.X[test]), task.y[test]),
+        "single": _measures(sign * task.X[test, j], task.y[test]),
         "single_name": task.names[j],
         "estimate": result.best.validation_fitness,
         "returned": str(result.best),
         "seconds": seconds,
+        "learned": {},
     }
+    for name in learned:
+        predictor = fit_learned(name, X, y, feature_names=list(task.names), seed=split)
+        row["learned"][name] = _measures(predictor.evaluate(task.X[test]), task.y[test])
+    return row
+
+
+def _value(row: dict[str, Any], who: str, measure: str) -> float:
+    if who in ("evolved", "single"):
+        return float(row[who][measure])
+    return float(row["learned"][who][measure])
+
+
+def task_table(rows: list[dict[str, Any]], measure: str = "spearman") -> dict[str, dict[str, Any]]:
+    """Per task: the median and mean of ``measure`` of evolve, the best single proxy and each
+    learned predictor over the splits, evolve's wins against the single proxy, and the mean
+    absolute error of its estimate (Spearman runs only)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(r["task"] for r in rows):
+        rs = [r for r in rows if r["task"] == name]
+        who = ["evolved", "single", *rs[0]["learned"]]
+        values = {w: np.array([_value(r, w, measure) for r in rs]) for w in who}
+        est = [
+            abs(r["estimate"] - r["evolved"]["spearman"]) for r in rs if r["estimate"] is not None
+        ]
+        out[name] = {
+            "splits": len(rs),
+            "median": {w: float(np.median(v)) for w, v in values.items()},
+            "mean": {w: float(np.mean(v)) for w, v in values.items()},
+            "wins_single": int((values["evolved"] >= values["single"] - 1e-12).sum()),
+            "estimate_error": float(np.mean(est)) if est else None,
+        }
+    return out
 
 
 def summarise(rows: list[dict[str, Any]]) -> str:
-    """One line per task: medians, wins, estimate error."""
-    lines = [
-        "| task | evolve, median | best single, median | evolve >= single | estimate error |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for name in dict.fromkeys(r["task"] for r in rows):
-        rs = [r for r in rows if r["task"] == name]
-        ev = np.array([r["evolved"] for r in rs])
-        si = np.array([r["single"] for r in rs])
-        est = [abs(r["estimate"] - r["evolved"]) for r in rs if r["estimate"] is not None]
-        err = f"{np.mean(est):.3f}" if est else "n/a"
-        wins = f"{(ev >= si - 1e-12).sum()}/{len(rs)}"
-        lines.append(f"| {name} | {np.median(ev):.3f} | {np.median(si):.3f} | {wins} | {err} |")
+    """The tables: per task, Spearman and Kendall medians of evolve, the best single proxy and
+    each learned predictor, evolve's margin over the best learned predictor, wins against the
+    single proxy and the estimate error; then the means over tasks."""
+    lines = []
+    for measure in MEASURES:
+        table = task_table(rows, measure)
+        first = next(iter(table.values()))
+        learned = [w for w in first["median"] if w not in ("evolved", "single")]
+        head = ["task", "evolve", "best single", *learned]
+        if learned:
+            head.append("evolve - best learned")
+        if measure == "spearman":
+            head += ["evolve >= single", "estimate error"]
+        lines += [
+            f"held-out {measure}, median over the splits:",
+            "| " + " | ".join(head) + " |",
+            "|" + " --- |" * len(head),
+        ]
+        for name, t in table.items():
+            med = t["median"]
+            cells = [name, *(f"{med[w]:.3f}" for w in ("evolved", "single", *learned))]
+            if learned:
+                cells.append(f"{med['evolved'] - max(med[w] for w in learned):+.3f}")
+            if measure == "spearman":
+                err = "n/a" if t["estimate_error"] is None else f"{t['estimate_error']:.3f}"
+                cells += [f"{t['wins_single']}/{t['splits']}", err]
+            lines.append("| " + " | ".join(cells) + " |")
+        for stat in ("median", "mean"):
+            means = {
+                w: np.mean([t[stat][w] for t in table.values()])
+                for w in ("evolved", "single", *learned)
+            }
+            cells = [f"mean over tasks of the per-task {stat}"]
+            cells += [f"{means[w]:.4f}" for w in ("evolved", "single", *learned)]
+            if learned:
+                cells.append(f"{means['evolved'] - max(means[w] for w in learned):+.4f}")
+            if measure == "spearman":
+                cells += ["", ""]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
     return "\n".join(lines)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,16 +235,49 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--splits", type=int, default=20)
     ap.add_argument("--tasks", default=None, help="comma-separated task names (default all)")
     ap.add_argument("--ensemble", type=int, default=None, help="override the ensemble setting")
+    ap.add_argument(
+        "--settings", default=None, help="JSON of settings to override, e.g. '{\"seed\": 0}'"
+    )
+    ap.add_argument(
+        "--learned", default=None, help="learned predictors, comma-separated, or 'none'"
+    )
+    ap.add_argument("--out", type=Path, default=None, help="JSON-lines file to append to")
+    ap.add_argument("--shard", default="0/1", help="i/n: run every n-th split, from the i-th")
+    ap.add_argument("--report", type=Path, default=None, help="print the tables of a file")
     args = ap.parse_args(argv)
+    if args.report is not None:
+        print(summarise(read_rows(args.report)))
+        return
     wanted = None if args.tasks is None else set(args.tasks.split(","))
-    settings = {} if args.ensemble is None else {"ensemble": args.ensemble}
+    settings = {} if args.settings is None else json.loads(args.settings)
+    if args.ensemble is not None:
+        settings["ensemble"] = args.ensemble
+    learned = None
+    if args.learned is not None:
+        learned = () if args.learned == "none" else tuple(args.learned.split(","))
+    shard, shards = (int(x) for x in args.shard.split("/"))
+    done = {(r["task"], r["split"]) for r in read_rows(args.out)} if args.out else set()
     rows = []
     t0 = time.perf_counter()
-    for task in tasks():
-        if wanted is None or task.name in wanted:
-            rows.extend(run_split(task, s, settings) for s in range(args.splits))
-    print(summarise(rows))
-    print(f"{len(rows)} runs in {time.perf_counter() - t0:.0f} s")
+    jobs = [
+        (task, s)
+        for task in tasks()
+        if wanted is None or task.name in wanted
+        for s in range(args.splits)
+    ]
+    for i, (task, s) in enumerate(jobs):
+        if i % shards != shard or (task.name, s) in done:
+            continue
+        row = run_split(task, s, settings, learned)
+        rows.append(row)
+        if args.out is not None:
+            with args.out.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+    if args.out is not None:
+        rows = read_rows(args.out)
+    if rows:
+        print(summarise(rows))
+    print(f"{len(rows)} runs; {time.perf_counter() - t0:.0f} s in this process")
 
 
 if __name__ == "__main__":

@@ -54,15 +54,17 @@ def nb301_archs() -> list[str]:
     return pl.read_csv(DATA / "spaces" / "nb301_params_flops.csv")["arch"].to_list()
 
 
-def score(batch: int) -> None:
+def score(batch: int, spaces: list[str]) -> None:
     from zcfast import metrics
     from zcfast.spaces import get_space, nb201
 
-    for space_name, archs in (
-        ("nb101", nb101_table()["arch"].to_list()),
-        ("nb301", nb301_archs()),
-        ("nb201", nb201.sample(300, seed=0)),
-    ):
+    archs_of = {
+        "nb101": lambda: nb101_table()["arch"].to_list(),
+        "nb301": nb301_archs,
+        "nb201": lambda: nb201.sample(300, seed=0),
+    }
+    for space_name in spaces:
+        archs = archs_of[space_name]()
         space = get_space(space_name)
         x, y = space.task().example_batch(batch, seed=0, source="digits")
         start = time.perf_counter()
@@ -83,7 +85,8 @@ def _live(space_name: str) -> tuple[Any, Any]:
 
     proxies = metrics.read_scores(CACHE / space_name, "proxies").collect()
     layers = metrics.read_scores(CACHE / space_name, "layers").collect()
-    return proxies.filter(pl.col("error").is_null()), layers.filter(pl.col("error").is_null())
+    ok = pl.col("error").is_null()
+    return proxies.filter(ok).drop("error"), layers.filter(ok).drop("error")
 
 
 def nb101_cells() -> tuple[Any, Any, Any, np.ndarray]:
@@ -123,8 +126,7 @@ def layer_table_of(layers: Any, cells: list[str]) -> Any:
 
     position = {c: i for i, c in enumerate(cells)}
     ordered = (
-        layers.drop("error")
-        .filter(pl.col("arch").is_in(cells))
+        layers.filter(pl.col("arch").is_in(cells))
         .with_columns(pl.col("arch").replace_strict(position, return_dtype=pl.Int64).alias("_o"))
         .sort("_o", maintain_order=True)
         .drop("_o")
@@ -163,9 +165,12 @@ def report() -> None:
     for name, values in rows.items():
         s, k = np.median([v[0] for v in values]), np.median([v[1] for v in values])
         print(f"| {name} | {s:.3f} | {k:.3f} |")
+    if not (CACHE / "nb301").is_dir():
+        print("NB301: not scored (python scripts/spaces_experiment.py score --spaces nb301)")
+        return
     live301, layers301 = _live("nb301")
     numeric = live301.drop("arch").to_numpy().astype(float)
-    lnum = layers301.drop("arch", "layer", "kind").to_numpy().astype(float)
+    lnum = layers301.drop("arch", "layer", "kind", "part", strict=False).to_numpy().astype(float)
     timing = json.loads((CACHE / "nb301-time.json").read_text())
     print(
         f"NB301: {live301.height} architectures scored; every proxy finite and not the"
@@ -277,9 +282,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=32, help="samples per batch (32)")
     ap.add_argument("--budget", type=int, default=500, help="search: architectures (500)")
     ap.add_argument("--seed", type=int, default=0, help="search: seed (0)")
+    ap.add_argument(
+        "--spaces", default="nb101,nb301,nb201", help="score: spaces, in this order (all three)"
+    )
     args = ap.parse_args(argv)
     if args.command == "score":
-        score(args.batch)
+        score(args.batch, args.spaces.split(","))
     elif args.command == "report":
         report()
     elif args.command == "transfer":

@@ -182,3 +182,32 @@ def test_live_search_from_the_command_line(capsys: pytest.CaptureFixture[str]) -
         == 0
     )
     assert "5 evaluations" in capsys.readouterr().out
+
+
+def test_every_help_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    """A setting's help with a literal % once broke argparse's help formatting."""
+    for command in ("evolve", "score", "search", "score-archs"):
+        with pytest.raises(SystemExit) as stop:
+            main([command, "--help"])
+        assert stop.value.code == 0
+        assert "usage: zcfast " + command in capsys.readouterr().out
+
+
+def test_evolve_with_costs_returns_a_cheaper_formula(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = datasets.load_demo()
+    names = [c for c in demo.columns if c not in ("arch", datasets.ACCURACY_COLUMN)]
+    costs = tmp_path / "costs.json"
+    costs.write_text(json.dumps({n: (5.0 if n == "fisher" else 0.1) for n in names}))
+    out = tmp_path / "result.json"
+    small = ["--demo", "--no-progress", "--generations", "10", "--population-size", "200"]
+    args = [*small, "--costs", str(costs), "--cost-budget", "1", "--out", str(out)]
+    assert main(["evolve", *args]) == 0
+    printed = capsys.readouterr().out
+    assert "front:" in printed and "cost:" in printed
+    chosen = [r for r in json.loads(out.read_text())["cost_front"] if r["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["cost"] <= 1 and "fisher" not in chosen[0]["proxies"]
+    costs.write_text("[1, 2]")
+    assert main(["evolve", *small, "--costs", str(costs)]) == 2
+    assert "--costs: expected a JSON object" in capsys.readouterr().err

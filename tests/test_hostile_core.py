@@ -1128,7 +1128,7 @@ for id, body, expect, match in [
         "ArgumentTypeError",
         "validation_fitness",
     ),
-    ("metric-number", "fj(metric=5)", "UnknownNameError", "metric"),
+    ("metric-number", "fj(metric=5)", "ArgumentTypeError", "metric"),
     ("metric-unknown", "fj(metric='accuracy')", "UnknownNameError", "metric"),
     ("format-wrong", "fj(format='zcfast.ensemble/1')", "InvalidValueError", "format"),
     ("format-huge-int", "fj(format=10**400)", "InvalidValueError", "format"),
@@ -1270,7 +1270,7 @@ for id, call, expect, match in [
     ("constant-targets", "e.score(M, [1, 1, 1])", "InvalidValueError", "all equal"),
     ("short-targets", "e.score(M, [1, 2])", "ShapeError", "length"),
     ("unknown-fitness", "e.score(M, [1, 2, 3], 'accuracy')", "UnknownNameError", "fitness"),
-    ("list-fitness", "e.score(M, [1, 2, 3], ['spearman'])", "UnknownNameError", "fitness"),
+    ("list-fitness", "e.score(M, [1, 2, 3], ['spearman'])", "ArgumentTypeError", "fitness"),
     (
         "fraction-out-of-range",
         "e.score(M, [1, 2, 3], 'ndcg', top_fraction=5)",
@@ -1840,7 +1840,7 @@ for id, call, expect, match in [
     (
         "arch_column-int",
         "S('nb201', P, table=df, budget=5, arch_column=5)",
-        "UnknownNameError",
+        "ArgumentTypeError",
         "arch_column",
     ),
     ("both-modes", "S('nb201', P, table=df, inputs=np.ones(3), budget=5)", "ConfigError", "both"),

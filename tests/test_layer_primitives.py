@@ -19,7 +19,7 @@ import zcfast  # noqa: E402
 from polars.testing import assert_frame_equal  # noqa: E402
 from torch import nn  # noqa: E402
 from zcfast import metrics  # noqa: E402
-from zcfast.exceptions import ArgumentTypeError  # noqa: E402
+from zcfast.exceptions import ArgumentTypeError, ConfigError  # noqa: E402
 from zcfast.spaces import nb201  # noqa: E402
 
 from tests.toy_spaces import ToySpace  # noqa: E402
@@ -509,7 +509,7 @@ def test_archs_must_be_a_collection(nb201_batch) -> None:
             fn("nb201", "(4, 0, 3, 1, 4, 3)", **kw)
         with pytest.raises(ArgumentTypeError, match=r"^archs: .*found int"):
             fn("nb201", 5, **kw)
-    with pytest.raises(ArgumentTypeError, match=r"^fused: expected True for layer_primitives_many"):
+    with pytest.raises(ConfigError, match=r"^fused: expected True for layer_primitives_many"):
         metrics.layer_primitives_many("nb201", [0], fused=False, **kw)
 
 

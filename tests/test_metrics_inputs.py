@@ -100,11 +100,15 @@ def test_model_returning_no_logits(small) -> None:
 
 def test_unknown_proxy_name(small) -> None:
     model, x, y = small
-    with pytest.raises(UnknownNameError, match=r"^proxies: expected names from .* found 'synflw'"):
+    with pytest.raises(
+        UnknownNameError, match=r"^proxies: expected one or more names from .* found 'synflw'"
+    ):
         metrics.compute(model, x, y, ["synflow", "synflw"])
     with pytest.raises(UnknownNameError, match=r"^proxies"):
         metrics.compute(model, x, y, "nope")
-    with pytest.raises(InvalidValueError, match=r"^proxies"):
+    with pytest.raises(
+        ConfigError, match=r"^proxies: expected one or more names from .* found \[\]"
+    ):
         metrics.compute(model, x, y, [])
 
 

@@ -176,3 +176,14 @@ def test_live_search_in_the_new_spaces(space: str) -> None:
     assert r.evaluations == 4 and np.isfinite(r.best_score)
     assert r.history.drop("elapsed").equals(again.history.drop("elapsed"))
     assert all(sp.key(a) == a for a in r.history["arch"].to_list())
+
+
+def test_an_ensemble_evolved_on_other_values_warns(batch: Any) -> None:
+    """Issue 14, finding 10: a proxy applied to live values unlike its training values (the
+    README's old example) scored every candidate low in silence."""
+    nwot = zcfast.Expression.parse("nwot", list(metrics.PROXIES))
+    elsewhere = zcfast.Ensemble((nwot,), ((1e12, 2e12),))  # trained where nwot was huge
+    with pytest.warns(zcfast.exceptions.ProxyRangeWarning, match="outside the range"):
+        _search(batch, elsewhere, budget=8)
+    alike = zcfast.Ensemble((nwot,), ((-1e12, 1e12),))
+    _search(batch, alike, budget=8)  # filterwarnings = error: any warning fails here

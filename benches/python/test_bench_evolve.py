@@ -137,16 +137,24 @@ def test_evolve_vs_deap(benchmark, nb201_cifar10, library: str) -> None:  # type
 
 #: The defaults before the bagged ensemble became the default: one run of 4,000 x 100.
 PREVIOUS_DEFAULTS = {"ensemble": 1, "population_size": 4000, "generations": 100}
+#: The ensemble defaults before quantile columns and subsamples (bootstrap samples, the
+#: columns' values only).
+PREVIOUS_ENSEMBLE = {"quantile_columns": False, "subsample": None}
 
 
-@pytest.mark.parametrize("library", ["zcfast", "previous-defaults"])
+@pytest.mark.parametrize("library", ["zcfast", "previous-ensemble", "previous-defaults"])
 def test_evolve_default_settings_100_archs(benchmark, nb201_cifar10, library: str) -> None:  # type: ignore[no-untyped-def]
     """Wall-clock of one run with zcfast's default settings on 100 architectures, beside the
-    previous defaults (a single run of 4,000 x 100 generations)."""
+    ensemble defaults before quantile columns and subsamples and the defaults before the
+    ensemble (a single run of 4,000 x 100 generations)."""
     benchmark.group = "evolve-defaults-100-archs"
     X, y, names = nb201_cifar10
     train, test = split(len(y), 0)
-    settings = {} if library == "zcfast" else PREVIOUS_DEFAULTS
+    settings = {
+        "zcfast": {},
+        "previous-ensemble": PREVIOUS_ENSEMBLE,
+        "previous-defaults": PREVIOUS_DEFAULTS,
+    }[library]
     result = benchmark.pedantic(
         lambda: zcfast.evolve(X[train], y[train], feature_names=names, seed=0, **settings),
         rounds=3,

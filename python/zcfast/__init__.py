@@ -12,8 +12,11 @@ Example
 >>> import zcfast
 >>> df = zcfast.datasets.load_demo()
 >>> X, y = zcfast.datasets.features_and_targets(df)
->>> result = zcfast.evolve(X[:100], y[:100], seed=0)
->>> print(result.best, zcfast.spearman(result.best.evaluate(X[100:]), y[100:]))  # doctest: +SKIP
+>>> result = zcfast.evolve(X[:100], y[:100], generations=20, seed=0)
+>>> print(result.best)                                  # ten bagged formulas  # doctest: +ELLIPSIS
+rank_mean(...)
+>>> zcfast.spearman(result.best.evaluate(X[100:]), y[100:]) > 0.8   # held-out Spearman
+True
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import DEGENERATE_SCORE, FUNCTIONS, REDUCERS, Expression
 from zcfast._layers import LayerTable
+from zcfast._learned import LEARNED
 from zcfast._load import load
+from zcfast._params import missing_dependency
 from zcfast._pareto import pareto_front
 from zcfast._result import EvolveResult
 from zcfast._search import SearchResult, search
 from zcfast._settings import DEFAULT_FUNCTIONS, DEFAULT_REDUCERS, Settings
 from zcfast._stats import kendall, ndcg, pearson, precision, spearman, top_spearman, weighted_tau
-from zcfast.exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
     from zcfast import metrics, spaces
@@ -44,6 +48,7 @@ __all__ = [
     "DEFAULT_REDUCERS",
     "DEGENERATE_SCORE",
     "FUNCTIONS",
+    "LEARNED",
     "REDUCERS",
     "Ensemble",
     "EvolveResult",
@@ -83,8 +88,8 @@ def __getattr__(name: str) -> Any:
         try:
             from zcfast.estimator import ProxyEvolver
         except ImportError as exc:
-            raise MissingDependencyError(
-                f"zcfast.ProxyEvolver needs scikit-learn ({exc}): pip install scikit-learn"
+            raise missing_dependency(
+                "scikit-learn", "zcfast.ProxyEvolver", "scikit-learn", exc
             ) from exc
         return ProxyEvolver
     raise AttributeError(f"module 'zcfast' has no attribute {name!r}")

@@ -11,27 +11,38 @@ outliers.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from zcfast._expression import (
     DEGENERATE_SCORE,
     Expression,
+    _mapping_frame,
     check_metric,
     check_score,
     load_json,
 )
-from zcfast._layers import ARCH_COLUMN
+from zcfast._layers import ARCH_COLUMN, LayerTable
 from zcfast._messages import describe_value
-from zcfast._validate import as_array, describe_shape
+from zcfast._quantiles import QuantileColumn, column_quantiles
+from zcfast._validate import (
+    as_array,
+    as_table,
+    describe_shape,
+    frame_columns,
+    is_dataframe,
+    label_name,
+)
 from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
 
 if TYPE_CHECKING:
     from zcfast._export import ProxyFunction, TorchRankMean
+    from zcfast._torch_quantiles import QuantileRankMean
 
 __all__ = ["Ensemble"]
 
@@ -66,11 +77,19 @@ class Ensemble:
         Each member's sorted scores on the reference architectures.
     fitness, validation_fitness, metric
         As for :class:`Expression`: the ensemble's own training (validation) fitness.
+    quantile_columns : tuple of QuantileColumn
+        Quantile columns the members may read besides the table's columns (flat members
+        only): ``q_c`` is the quantile of column ``c`` among the training architectures'
+        values, which each entry keeps; :meth:`evaluate` computes them from ``c``, so the
+        ensemble takes the plain columns (:attr:`feature_names`). See
+        :meth:`member_inputs`.
 
     Example
     -------
-    >>> result = zcfast.evolve(X, y, ensemble=10, seed=0)          # doctest: +SKIP
-    >>> result.best.evaluate(X_test)                               # doctest: +SKIP
+    >>> X, y = zcfast.datasets.features_and_targets(zcfast.datasets.load_demo())
+    >>> result = zcfast.evolve(X[:100], y[:100], ensemble=10, generations=10, seed=0)
+    >>> result.best.evaluate(X[100:]).shape      # one score per held-out architecture
+    (200,)
     """
 
     members: tuple[Expression, ...]
@@ -78,6 +97,7 @@ class Ensemble:
     fitness: float | None = field(default=None, compare=False)
     validation_fitness: float | None = field(default=None, compare=False)
     metric: str | None = field(default=None, compare=False)
+    quantile_columns: tuple[QuantileColumn, ...] = ()
 
     def __post_init__(self) -> None:
         members, references = self.members, self.references
@@ -116,19 +136,133 @@ class Ensemble:
         for name in ("fitness", "validation_fitness"):
             object.__setattr__(self, name, check_score(name, getattr(self, name)))
         object.__setattr__(self, "metric", check_metric(self.metric))
+        object.__setattr__(
+            self, "quantile_columns", _check_quantile_columns(self.quantile_columns, members)
+        )
 
     @classmethod
     def from_members(
-        cls, members: Sequence[Expression], reference: object, *, arch_column: str = ARCH_COLUMN
+        cls,
+        members: Sequence[Expression],
+        reference: object,
+        *,
+        arch_column: str = ARCH_COLUMN,
+        quantile_columns: Sequence[QuantileColumn] = (),
     ) -> Ensemble:
         """An ensemble of ``members`` referenced to the architectures of ``reference`` (a
-        matrix or layer table the members can evaluate; degenerate ones are left out)."""
-        return cls(tuple(members), _references(members, reference, arch_column))
+        matrix or layer table of the columns the ensemble takes; degenerate architectures are
+        left out). ``quantile_columns``: the quantile columns the members may read.
+
+        Example
+        -------
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+        >>> members = [Expression.parse(f, ["a", "b"]) for f in ("a", "a / b")]
+        >>> Ensemble.from_members(members, X).references
+        ((1.0, 2.0, 3.0), (0.5, 0.6, 2.0))
+        """
+        if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
+            raise ArgumentTypeError(
+                f"members: expected a list of zcfast.Expression, found {describe_value(members)}"
+            )
+        template = cls(
+            tuple(members),
+            tuple((0.0,) for _ in members),
+            quantile_columns=tuple(quantile_columns),
+        )
+        return template.with_reference(reference, arch_column=arch_column)
 
     def with_reference(self, reference: object, *, arch_column: str = ARCH_COLUMN) -> Ensemble:
         """The same members, with quantiles taken among the architectures of ``reference``
-        (e.g. a search's whole table: ranks among the candidates)."""
-        return replace(self, references=_references(self.members, reference, arch_column))
+        (e.g. a search's whole table: ranks among the candidates). Quantile columns keep
+        their training references: they are part of what the members compute."""
+        scores = self.member_scores(reference, arch_column=arch_column)
+        return replace(self, references=_references(self.members, scores))
+
+    def outside_reference(self, matrix: object, *, arch_column: str = ARCH_COLUMN) -> np.ndarray:
+        """Per architecture of ``matrix``, the share of members whose score lies outside the
+        range of their reference scores (the training architectures', unless
+        :meth:`with_reference` replaced them). Near 1 for most architectures means the proxy
+        is applied to values unlike those it was evolved on.
+
+        Example
+        -------
+        >>> X = np.array([[1.0], [2.0], [4.0]])
+        >>> e = Ensemble.from_members([Expression.parse("a", ["a"])], X)
+        >>> e.outside_reference(np.array([[3.0], [40.0]]))
+        array([0., 1.])
+        """
+        scores = self.member_scores(matrix, arch_column=arch_column)
+        outside = [(s < ref[0]) | (s > ref[-1]) for s, ref in zip(scores, self.references)]
+        return np.mean(outside, axis=0)
+
+    def member_inputs(self, matrix: object) -> object:
+        """What the members evaluate for the architectures of ``matrix`` (inputs as for
+        :meth:`evaluate`): ``matrix`` itself, or with quantile columns an array of the
+        members' columns (:attr:`Expression.feature_names` of a member: the table's columns,
+        then the quantile columns computed from them). Member formulas, and
+        ``EvolveResult.front``, evaluate on it.
+
+        Example
+        -------
+        >>> X = np.array([[1.0], [2.0], [4.0]])
+        >>> q = QuantileColumn("q_a", "a", (1.0, 2.0, 4.0))
+        >>> e = Ensemble.from_members([Expression.parse("q_a", ["a", "q_a"])], X,
+        ...                           quantile_columns=[q])
+        >>> e.member_inputs(X)
+        array([[1.        , 0.16666667],
+               [2.        , 0.5       ],
+               [4.        , 0.83333333]])
+        """
+        if not self.quantile_columns:
+            return matrix
+        raw = self.feature_names
+        if isinstance(matrix, LayerTable):
+            raise InvalidValueError(
+                "matrix: expected a flat table (one row per architecture) for an ensemble with"
+                " quantile columns, found a LayerTable"
+            )
+        # the columns the members read, and any other of the ensemble's columns the table
+        # has (every quantile column whose column is given is computed: front formulas read
+        # quantile columns the final members may not)
+        given = set(raw)
+        if isinstance(matrix, Mapping) or is_dataframe(matrix):
+            if type(matrix).__name__ == "LazyFrame":
+                matrix = cast(Any, matrix).collect()
+            labels = matrix if isinstance(matrix, Mapping) else cast(Any, matrix).columns
+            present = {label_name(c) for c in labels}
+            given = {n for n in raw if n in present} | set(self.features)
+            needed = [n for n in raw if n in given]
+            if isinstance(matrix, Mapping):
+                matrix = _mapping_frame(matrix, needed)
+            table = frame_columns(matrix, needed)
+            values = np.zeros((table.values.shape[0], len(raw)))
+            for j, name in enumerate(table.names):
+                values[:, raw.index(name)] = table.values[:, j]
+        else:
+            values = as_table(matrix, None, min_rows=1).values
+            if values.shape[1] != len(raw):
+                raise ShapeError(
+                    f"matrix: expected {len(raw)} columns ({', '.join(raw)}), found"
+                    f" {values.shape[1]}"
+                )
+        names = self.members[0].feature_names
+        out = np.zeros((values.shape[0], len(names)))
+        out[:, : len(raw)] = values
+        for q in self.quantile_columns:
+            if q.column in given:
+                out[:, names.index(q.name)] = q.of(values[:, raw.index(q.column)])
+        return out
+
+    @property
+    def used_quantile_columns(self) -> tuple[QuantileColumn, ...]:
+        """The quantile columns some member reads."""
+        read = {f for m in self.members for f in m.features}
+        return tuple(q for q in self.quantile_columns if q.name in read)
+
+    def member_scores(self, matrix: object, *, arch_column: str = ARCH_COLUMN) -> list[np.ndarray]:
+        """Each member's scores of the architectures of ``matrix``."""
+        inputs = self.member_inputs(matrix)
+        return [m.evaluate(inputs, arch_column=arch_column) for m in self.members]
 
     # -- views -----------------------------------------------------------------------------
 
@@ -147,12 +281,19 @@ class Ensemble:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
-        return self.members[0].feature_names
+        """The columns the ensemble takes (the members' columns but the quantile columns)."""
+        names = self.members[0].feature_names
+        if not self.quantile_columns:
+            return names
+        computed = {q.name for q in self.quantile_columns}
+        return tuple(n for n in names if n not in computed)
 
     @property
     def features(self) -> list[str]:
-        """Columns any member uses, in order of first use."""
-        return list(dict.fromkeys(f for m in self.members for f in m.features))
+        """Columns any member uses, in order of first use (for a quantile column, the
+        column it is computed from)."""
+        source = {q.name: q.column for q in self.quantile_columns}
+        return list(dict.fromkeys(source.get(f, f) for m in self.members for f in m.features))
 
     def __str__(self) -> str:
         return f"rank_mean({'; '.join(str(m) for m in self.members)})"
@@ -161,7 +302,14 @@ class Ensemble:
         # Unpickling goes through __init__, so a tampered pickle is validated like any input.
         return (
             Ensemble,
-            (self.members, self.references, self.fitness, self.validation_fitness, self.metric),
+            (
+                self.members,
+                self.references,
+                self.fitness,
+                self.validation_fitness,
+                self.metric,
+                self.quantile_columns,
+            ),
         )
 
     def __repr__(self) -> str:
@@ -177,9 +325,12 @@ class Ensemble:
 
         Example
         -------
-        >>> ensemble.evaluate(X_test)  # doctest: +SKIP
+        >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0]])
+        >>> members = [Expression.parse(f, ["a", "b"]) for f in ("a", "a / b")]
+        >>> Ensemble.from_members(members, X).evaluate(X)
+        array([0.16666667, 0.66666667, 0.66666667])
         """
-        scores = [m.evaluate(matrix, arch_column=arch_column) for m in self.members]
+        scores = self.member_scores(matrix, arch_column=arch_column)
         degenerate = np.zeros(len(scores[0]), dtype=bool)
         quantiles = []
         for s, ref in zip(scores, self.references):
@@ -223,9 +374,16 @@ class Ensemble:
         >>> print(Ensemble.from_members(members, X).to_latex())
         \frac{1}{2} \left(Q_{1}\left[a\right] + Q_{2}\left[\frac{a}{b}\right]\right)
         """
-        from zcfast._export import ensemble_latex
+        from zcfast._export import _check_latex_names, ensemble_latex, latex_name
 
-        return ensemble_latex(self, names)
+        if not self.quantile_columns:
+            return ensemble_latex(self, names)
+        given = dict(_check_latex_names(names) or {})
+        shown = {
+            q.name: rf"q\left({given.get(q.column, latex_name(q.column))}\right)"
+            for q in self.quantile_columns
+        }
+        return ensemble_latex(self._plain(), {**given, **shown})
 
     def to_sympy(
         self, *, protected: bool = True, degenerate: bool = False, arch: str = "arch"
@@ -250,9 +408,20 @@ class Ensemble:
         >>> sympy.lambdify(sympy.symbols("a b"), ensemble.to_sympy())(X[:, 0], X[:, 1])
         array([0.25      , 0.41666667, 0.83333333])
         """
-        from zcfast._export import ensemble_sympy
+        from zcfast._export import ensemble_sympy, require_sympy
 
-        return ensemble_sympy(self, protected=protected, degenerate=degenerate, arch=arch)
+        out = ensemble_sympy(self._plain(), protected=protected, degenerate=degenerate, arch=arch)
+        if not self.quantile_columns:
+            return out
+        sympy = require_sympy()
+        from sympy.utilities.lambdify import implemented_function
+
+        swaps = {}
+        for q in self.used_quantile_columns:
+            quantiles = functools.partial(column_quantiles, reference=q.reference_array)
+            function = implemented_function(sympy.Function(q.name), quantiles)
+            swaps[sympy.Symbol(q.name, real=True)] = function(sympy.Symbol(q.column, real=True))
+        return out.xreplace(swaps)
 
     def to_function(self) -> ProxyFunction:
         """The ensemble as a NumPy function of a table's columns, independent of zcfast's Rust
@@ -269,9 +438,11 @@ class Ensemble:
         """
         from zcfast._export import ProxyFunction
 
-        return ProxyFunction(self)
+        if not self.quantile_columns:
+            return ProxyFunction(self)
+        return _quantile_function(self)
 
-    def to_torch(self) -> TorchRankMean:
+    def to_torch(self) -> TorchRankMean | QuantileRankMean:
         """The ensemble as a PyTorch module (``pip install 'zcfast[torch]'``) computing what
         :meth:`evaluate` computes, the quantile step included (the reference scores are
         buffers of the module); inputs as for :meth:`Expression.to_torch`. The rank step has
@@ -288,13 +459,22 @@ class Ensemble:
         """
         from zcfast._export import ensemble_torch
 
-        return ensemble_torch(self)
+        if not self.quantile_columns:
+            return ensemble_torch(self)
+        from zcfast._torch_quantiles import quantile_module
+
+        return quantile_module(self, ensemble_torch(self._plain()))
+
+    def _plain(self) -> Ensemble:
+        """The same members as an ensemble over the members' own columns, quantile columns
+        included as plain inputs (what the exports compute from the columns)."""
+        return replace(self, quantile_columns=())
 
     # -- serialisation ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (what :meth:`to_json` writes)."""
-        return {
+        out = {
             "format": _JSON_FORMAT,
             "formula": str(self),
             "members": [m.to_dict() for m in self.members],
@@ -303,6 +483,9 @@ class Ensemble:
             "validation_fitness": self.validation_fitness,
             "metric": self.metric,
         }
+        if self.quantile_columns:
+            out["quantile_columns"] = [q.to_dict() for q in self.quantile_columns]
+        return out
 
     def to_json(self) -> str:
         """JSON text that :meth:`from_json` turns back into an equal ensemble."""
@@ -332,6 +515,7 @@ class Ensemble:
             fitness=data.get("fitness"),
             validation_fitness=data.get("validation_fitness"),
             metric=data.get("metric"),
+            quantile_columns=_read_quantile_columns(data.get("quantile_columns", [])),
         )
 
     @classmethod
@@ -359,21 +543,90 @@ def _reference(i: int, ref: object) -> tuple[float, ...]:
     return tuple(float(v) for v in r)
 
 
-def _references(
-    members: Sequence[Expression], reference: object, arch_column: str
-) -> tuple[tuple[float, ...], ...]:
-    if isinstance(members, (str, bytes)) or not isinstance(members, Sequence):
-        raise ArgumentTypeError(
-            f"members: expected a list of zcfast.Expression, found {describe_value(members)}"
-        )
-    for i, m in enumerate(members):
-        if not isinstance(m, Expression):
-            raise ArgumentTypeError(
-                f"members[{i}]: expected a zcfast.Expression, found {type(m).__name__}"
+def _quantile_function(ensemble: Ensemble) -> ProxyFunction:
+    """:meth:`Ensemble.to_function` of an ensemble with quantile columns."""
+    from zcfast._export import ProxyFunction
+
+    class QuantileProxyFunction(ProxyFunction):
+        """The members' function, after computing the quantile columns from the table's
+        columns in NumPy."""
+
+        def __init__(self, source: Ensemble) -> None:
+            super().__init__(source._plain())
+            self._source = source
+            plain = source._plain()  # the columns member_inputs gives
+            self._member_names: tuple[str, ...] = plain.members[0].feature_names
+            self._member_features: tuple[str, ...] = tuple(plain.features)
+            self.formula = str(source)
+            self.feature_names = source.feature_names
+            self.features = tuple(source.features)
+
+        def __call__(self, data: object, *, arch_column: str = ARCH_COLUMN) -> np.ndarray:
+            from zcfast._export import numpy_inputs, rank_mean, score_program
+
+            inputs = numpy_inputs(
+                self._source.member_inputs(data),
+                self._member_names,
+                self._member_features,
+                False,
+                arch_column,
             )
+            scores = [score_program(p, inputs) for p in self._programs]
+            return rank_mean(scores, cast(tuple[np.ndarray, ...], self._references))
+
+    return QuantileProxyFunction(ensemble)
+
+
+def _read_quantile_columns(data: object) -> tuple[QuantileColumn, ...]:
+    if not isinstance(data, list):
+        raise InvalidValueError(
+            f"data: expected 'quantile_columns' to be a list, found {describe_value(data)}"
+        )
+    return tuple(QuantileColumn.from_dict(q) for q in data)
+
+
+def _check_quantile_columns(
+    columns: object, members: Sequence[Expression]
+) -> tuple[QuantileColumn, ...]:
+    """The quantile columns, checked against the members: each names one of the members'
+    columns and is computed from another, which is not a quantile column itself."""
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, (list, tuple)):
+        raise ArgumentTypeError(
+            f"quantile_columns: expected a list of QuantileColumn, found {describe_value(columns)}"
+        )
+    out = tuple(columns)
+    if not out:
+        return out
+    for i, q in enumerate(out):
+        if not isinstance(q, QuantileColumn):
+            raise ArgumentTypeError(
+                f"quantile_columns[{i}]: expected a QuantileColumn, found {type(q).__name__}"
+            )
+    if members[0].is_layerwise:
+        raise InvalidValueError(
+            "quantile_columns: expected flat members (quantile columns are columns of a flat"
+            " table), found layer-wise ones"
+        )
+    names = members[0].feature_names
+    computed = {q.name for q in out}
+    if len(computed) != len(out):
+        raise InvalidValueError("quantile_columns: expected distinct names, found a repeat")
+    for q in out:
+        if q.name not in names or q.column not in names or q.column in computed:
+            raise InvalidValueError(
+                f"quantile_columns: expected each to name one of the members' columns and be"
+                f" computed from another column, found {q.name!r} from {q.column!r} with"
+                f" columns {list(names)[:20]}"
+            )
+    return out
+
+
+def _references(
+    members: Sequence[Expression], scores: Sequence[np.ndarray]
+) -> tuple[tuple[float, ...], ...]:
+    """Each member's sorted, valid scores on the reference architectures."""
     out = []
-    for i, m in enumerate(members):
-        s = m.evaluate(reference, arch_column=arch_column)
+    for i, (m, s) in enumerate(zip(members, scores)):
         s = np.sort(s[np.isfinite(s) & (s != DEGENERATE_SCORE)])
         if len(s) == 0:
             raise InvalidValueError(

@@ -77,7 +77,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -86,17 +85,47 @@ import numpy as np
 import polars as pl
 
 from zcfast._ensemble import Ensemble, reference_quantiles
-from zcfast._expression import _ARITIES, DEGENERATE_SCORE, FUNCTIONS, REDUCERS, Expression
+from zcfast._expression import (
+    _ARITIES,
+    DEGENERATE_SCORE,
+    FUNCTIONS,
+    LAYERWISE_FOR_TABLE,
+    REDUCERS,
+    Expression,
+)
 from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table
 from zcfast._messages import describe_value
-from zcfast._validate import as_array, as_table, describe_shape, frame_columns, is_dataframe
-from zcfast.exceptions import (
-    ArgumentTypeError,
-    InvalidValueError,
-    MissingDependencyError,
-    ShapeError,
-    UnknownNameError,
+from zcfast._params import (
+    Bool,
+    Constraint,
+    Instance,
+    Int,
+    Optional,
+    Text,
+    check,
+    check_all,
+    fail,
+    missing_dependency,
 )
+from zcfast._validate import (
+    as_array,
+    as_table,
+    check_width,
+    describe_shape,
+    frame_columns,
+    is_dataframe,
+    require_columns,
+)
+from zcfast.exceptions import ArgumentTypeError, ShapeError, UnknownNameError
+
+#: What the exports check their arguments with.
+_SOURCE = Instance(Expression, Ensemble, what="a zcfast.Expression or zcfast.Ensemble")
+_COLUMN_NAME = Text()
+_COLUMNS = Instance(Mapping, what="a mapping of column names to tensors")
+_NUM_ARCHS = Optional(Int(0))
+_EXPRESSION = Instance(Expression, what="a zcfast.Expression")
+_ENSEMBLE = Instance(Ensemble, what="a zcfast.Ensemble")
+_SYMPY: dict[str, Constraint[Any]] = {"protected": Bool(), "degenerate": Bool(), "arch": Text()}
 
 if TYPE_CHECKING:
     import torch
@@ -434,10 +463,8 @@ def _check_latex_names(names: object) -> Mapping[str, str] | None:
     if not isinstance(names, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in names.items()
     ):
-        raise ArgumentTypeError(
-            f"names: expected a mapping of column names to LaTeX (str to str), found"
-            f" {describe_value(names)}"
-        )
+        expected = "a mapping of column names to LaTeX (str to str)"
+        raise fail("names", expected, describe_value(names), ArgumentTypeError)
     return names
 
 
@@ -617,34 +644,34 @@ def _float_column(values: object, name: str) -> np.ndarray:
     try:
         arr = as_array(values)
     except (TypeError, ValueError):
-        raise ArgumentTypeError(
-            f"columns: expected numbers in column {name!r}, found {describe_value(values)}"
-        ) from None
+        found = describe_value(values)
+        raise fail("columns", f"numbers in column {name!r}", found, ArgumentTypeError) from None
     if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ArgumentTypeError(
-            f"columns: expected numeric values in column {name!r}, found dtype {arr.dtype}"
-        )
+        expected = f"numeric values in column {name!r}"
+        raise fail("columns", expected, f"dtype {arr.dtype}", ArgumentTypeError)
     if arr.ndim == 0:  # one architecture's value, e.g. from zcfast.metrics.compute
         arr = arr.reshape(1)
     if arr.ndim != 1:
-        raise ShapeError(
-            f"columns: expected a 1-D array for column {name!r}, found {describe_shape(arr)}"
-        )
+        expected = f"a 1-D array for column {name!r}"
+        raise fail("columns", expected, describe_shape(arr), ShapeError)
     return arr.astype(np.float64)
 
 
 def _mapping_columns(data: Mapping[Any, Any], features: Sequence[str]) -> dict[str, np.ndarray]:
-    missing = [f for f in features if f not in data]
-    if missing:
-        raise UnknownNameError(
-            f"columns: expected the columns {list(features)} the expression uses, found no"
-            f" column named {missing} among {list(data)[:20]}"
-        )
+    require_columns("columns", features, data)
     columns = {f: _float_column(data[f], f) for f in features}
-    lengths = {f: len(c) for f, c in columns.items()}
-    if len(set(lengths.values())) > 1:
-        raise ShapeError(f"columns: expected columns of one length, found lengths {lengths}")
+    _same_lengths({f: len(c) for f, c in columns.items()})
     return columns
+
+
+def check_tensor_columns(columns: object, features: Sequence[str]) -> None:
+    """What the PyTorch modules check their ``columns`` argument with."""
+    require_columns("columns", features, check("columns", columns, _COLUMNS), "the proxy uses")
+
+
+def _same_lengths(lengths: Mapping[str, int]) -> None:
+    if len(set(lengths.values())) > 1:
+        raise fail("columns", "columns of one length", f"lengths {dict(lengths)}", ShapeError)
 
 
 def _mapping_rows(data: Mapping[Any, Any]) -> int:
@@ -653,10 +680,8 @@ def _mapping_rows(data: Mapping[Any, Any]) -> int:
         shape = np.shape(value)
         if len(shape) == 1:
             return int(shape[0])
-    raise ShapeError(
-        "columns: expected at least one 1-D column to count the rows of an expression that"
-        " reads no column, found none"
-    )
+    expected = "at least one 1-D column to count the rows of an expression that reads no column"
+    raise fail("columns", expected, "none", ShapeError)
 
 
 def numpy_inputs(
@@ -667,17 +692,11 @@ def numpy_inputs(
     arch_column: str,
 ) -> Inputs:
     """The columns ``features`` of ``data``, as :class:`ProxyFunction` takes it."""
-    if not isinstance(arch_column, str):
-        raise ArgumentTypeError(
-            f"arch_column: expected a column name (str), found {describe_value(arch_column)}"
-        )
+    check("arch_column", arch_column, _COLUMN_NAME)
     if layerwise:
         return _layer_inputs(data, feature_names, features, arch_column)
     if isinstance(data, LayerTable):
-        raise InvalidValueError(
-            "data: expected a layer-wise expression (columns inside reductions such as"
-            " mean_layers) for a LayerTable, found a flat expression"
-        )
+        raise fail("data", LAYERWISE_FOR_TABLE, "a flat expression")
     if isinstance(data, Mapping):
         columns = _mapping_columns(data, features)
         n_rows = len(next(iter(columns.values()))) if columns else _mapping_rows(data)
@@ -687,11 +706,7 @@ def numpy_inputs(
         n_rows = table.values.shape[0]
         return Inputs({f: table.values[:, j] for j, f in enumerate(features)}, n_rows, None)
     table = as_table(data, None, "data", min_rows=1)
-    if table.values.shape[1] != len(feature_names):
-        raise ShapeError(
-            f"data: expected {len(feature_names)} columns ({', '.join(feature_names)}),"
-            f" found {table.values.shape[1]}"
-        )
+    check_width("data", table.values, feature_names)
     values = table.values
     columns = {f: values[:, feature_names.index(f)] for f in features}
     return Inputs(columns, values.shape[0], None)
@@ -702,38 +717,27 @@ def _layer_inputs(
 ) -> Inputs:
     if isinstance(data, tuple) and not isinstance(data, LayerTable) and len(data) == 2:
         table = LayerTable.from_arrays(data[0], data[1])
-        if table.values.shape[1] != len(feature_names):
-            raise ShapeError(
-                f"layers: expected {len(feature_names)} columns ({', '.join(feature_names)}),"
-                f" found {table.values.shape[1]}"
-            )
+        check_width("layers", table.values, feature_names)
         table = LayerTable(table.values, table.offsets, feature_names, table.archs)
     elif isinstance(data, Mapping):
         if arch_column not in data:
-            raise UnknownNameError(
-                f"layers: expected an {arch_column!r} entry (each layer's architecture) in the"
-                f" mapping of columns, found keys {list(data)[:20]}"
+            expected = (
+                f"an {arch_column!r} entry (each layer's architecture) in the mapping of columns"
             )
+            raise fail("layers", expected, f"keys {list(data)[:20]}", UnknownNameError)
         frame = pl.DataFrame({arch_column: _keys(data[arch_column], arch_column)})
         columns = _mapping_columns(data, features)
         lengths = {len(c) for c in columns.values()}
         if lengths and lengths != {frame.height}:
-            raise ShapeError(
-                f"layers: expected columns as long as {arch_column!r} ({frame.height} layers),"
-                f" found lengths {sorted(lengths)}"
-            )
+            expected = f"columns as long as {arch_column!r} ({frame.height} layers)"
+            raise fail("layers", expected, f"lengths {sorted(lengths)}", ShapeError)
         frame = frame.with_columns(pl.Series(f, c) for f, c in columns.items())
         if not features:
             frame = frame.with_columns(pl.lit(0.0).alias(f"{arch_column}_"))
         table = LayerTable.from_frame(frame, arch_column, list(features) or None)
     else:
         table = as_layer_table(data, arch_column, list(features) or None)
-    unknown = [f for f in features if f not in table.names]
-    if unknown:
-        raise UnknownNameError(
-            f"layers: expected columns {list(features)} used by the expression, found no"
-            f" column named {unknown} among {list(table.names)}"
-        )
+    require_columns("layers", features, table.names)
     columns = {f: table.values[:, table.names.index(f)] for f in features}
     return Inputs(columns, table.n_layers, Segments(table.offsets))
 
@@ -743,10 +747,8 @@ def _keys(values: object, arch_column: str) -> pl.Series:
         return values.rename(arch_column)
     listed = values.tolist() if hasattr(values, "tolist") else values
     if isinstance(listed, (str, bytes)) or not isinstance(listed, Sequence):
-        raise ArgumentTypeError(
-            f"{arch_column}: expected a sequence of architecture keys, one per layer, found"
-            f" {describe_value(values)}"
-        )
+        expected = "a sequence of architecture keys, one per layer"
+        raise fail(arch_column, expected, describe_value(values), ArgumentTypeError)
     return pl.Series(arch_column, list(listed))
 
 
@@ -842,19 +844,15 @@ class ProxyFunction:
     """
 
     def __init__(self, source: Expression | Ensemble) -> None:
+        check("source", source, _SOURCE)
         if isinstance(source, Ensemble):
             members: tuple[Expression, ...] = source.members
             self._references: tuple[np.ndarray, ...] | None = tuple(
                 np.asarray(r, dtype=np.float64) for r in source.references
             )
-        elif isinstance(source, Expression):
+        else:
             members = (source,)
             self._references = None
-        else:
-            raise ArgumentTypeError(
-                f"source: expected a zcfast.Expression or zcfast.Ensemble, found"
-                f" {type(source).__name__}"
-            )
         self._programs = tuple(compile_program(m) for m in members)
         self.formula = str(source)
         self.feature_names: tuple[str, ...] = members[0].feature_names
@@ -884,9 +882,7 @@ def require_sympy() -> Any:
     try:
         import sympy
     except ImportError as exc:
-        raise MissingDependencyError(
-            f"exporting to sympy needs sympy ({exc}): pip install 'zcfast[sympy]'"
-        ) from exc
+        raise missing_dependency("sympy", "exporting to sympy", "'zcfast[sympy]'", exc) from exc
     return sympy
 
 
@@ -896,16 +892,13 @@ def reduce_by_arch(name: str, values: object, arch: object) -> np.ndarray:
     appearance. The NumPy implementation of the sympy reductions."""
     keys = np.asarray(arch)
     if keys.ndim != 1 or len(keys) == 0:
-        raise ShapeError(
-            f"arch: expected a 1-D array with each layer's architecture key, found"
-            f" {describe_shape(keys)}"
-        )
+        expected = "a 1-D array with each layer's architecture key"
+        raise fail("arch", expected, describe_shape(keys), ShapeError)
     try:
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     except TypeError:
-        raise ArgumentTypeError(
-            f"arch: expected architecture keys of one sortable type, found dtype {keys.dtype}"
-        ) from None
+        expected = "architecture keys of one sortable type"
+        raise fail("arch", expected, f"dtype {keys.dtype}", ArgumentTypeError) from None
     rank = np.empty(len(first), dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(len(first))
     code = rank[inverse.ravel()]
@@ -1071,18 +1064,10 @@ def _sympy_float(sympy: Any, value: float) -> Any:
 def program_sympy(program: Program, *, protected: bool, degenerate: bool, arch: str) -> Any:
     sympy = require_sympy()
     classes = sympy_classes()
-    for flag, value in (("protected", protected), ("degenerate", degenerate)):
-        if not isinstance(value, bool):
-            raise ArgumentTypeError(
-                f"{flag}: expected True or False, found {describe_value(value)}"
-            )
-    if not isinstance(arch, str) or not arch:
-        raise ArgumentTypeError(f"arch: expected a symbol name (str), found {describe_value(arch)}")
+    check_all({"protected": protected, "degenerate": degenerate, "arch": arch}, _SYMPY)
     if program.is_layerwise and arch in program.features:
-        raise InvalidValueError(
-            f"arch: expected a name for the architecture symbol other than the expression's"
-            f" columns, found {arch!r}, one of them"
-        )
+        expected = "a name for the architecture symbol other than the expression's columns"
+        raise fail("arch", expected, f"{arch!r}, one of them")
     symbols = {f: sympy.Symbol(f, real=True) for f in program.features}
     arch_symbol = sympy.Symbol(arch)
 
@@ -1170,19 +1155,13 @@ def require_torch() -> Any:
     try:
         import torch
     except ImportError as exc:
-        raise MissingDependencyError(
-            f"exporting to PyTorch needs torch ({exc}): pip install 'zcfast[torch]'"
-        ) from exc
+        raise missing_dependency("torch", "exporting to PyTorch", "'zcfast[torch]'", exc) from exc
     return torch
 
 
 def expression_torch(expression: Expression, *, trainable_constants: bool = False) -> TorchProxy:
     require_torch()
-    if not isinstance(trainable_constants, bool):
-        raise ArgumentTypeError(
-            f"trainable_constants: expected True or False, found"
-            f" {describe_value(trainable_constants)}"
-        )
+    check("trainable_constants", trainable_constants, Bool())
     module: TorchProxy = torch_classes()["TorchProxy"](
         expression, trainable_constants=trainable_constants
     )
@@ -1307,10 +1286,8 @@ def torch_classes() -> dict[str, Any]:
         def __init__(self, arch: Tensor, num_archs: int, dtype: Any) -> None:
             counts = torch.bincount(arch, minlength=num_archs)
             if counts.numel() > num_archs:
-                raise ShapeError(
-                    f"arch: expected architecture indices below num_archs ({num_archs}), found"
-                    f" {int(arch.max())}"
-                )
+                expected = f"architecture indices below num_archs ({num_archs})"
+                raise fail("arch", expected, str(int(arch.max())), ShapeError)
             self.arch = arch
             self.num_archs = num_archs
             self.order = torch.argsort(arch, stable=True)
@@ -1369,50 +1346,26 @@ def torch_classes() -> dict[str, Any]:
             arch: Any,
             num_archs: int | None,
         ) -> None:
-            if not isinstance(columns, Mapping):
-                raise ArgumentTypeError(
-                    f"columns: expected a mapping of column names to tensors, found"
-                    f" {type(columns).__name__}"
-                )
-            missing = [f for f in features if f not in columns]
-            if missing:
-                raise UnknownNameError(
-                    f"columns: expected the columns {list(features)} the proxy uses, found no"
-                    f" column named {missing} among {list(columns)[:20]}"
-                )
+            check_tensor_columns(columns, features)
             tensors = {}
             for f in features:
                 t = columns[f]
                 if not isinstance(t, torch.Tensor):
                     t = torch.as_tensor(t)
                 if t.ndim != 1:
-                    raise ShapeError(
-                        f"columns: expected a 1-D tensor for column {f!r}, found shape"
-                        f" {tuple(t.shape)}"
-                    )
+                    expected = f"a 1-D tensor for column {f!r}"
+                    raise fail("columns", expected, f"shape {tuple(t.shape)}", ShapeError)
                 if t.is_complex() or t.dtype == torch.bool:
-                    raise ArgumentTypeError(
-                        f"columns: expected real numbers in column {f!r}, found {t.dtype}"
-                    )
+                    expected = f"real numbers in column {f!r}"
+                    raise fail("columns", expected, str(t.dtype), ArgumentTypeError)
                 tensors[f] = t
             floating = [t.dtype for t in tensors.values() if t.is_floating_point()]
             dtype = functools.reduce(torch.promote_types, floating) if floating else torch.float64
             self.columns = {f: t.to(dtype) for f, t in tensors.items()}
             self.dtype = dtype
             lengths = {f: t.shape[0] for f, t in self.columns.items()}
-            if len(set(lengths.values())) > 1:
-                raise ShapeError(f"columns: expected tensors of one length, found {lengths}")
-            if num_archs is not None:
-                try:
-                    count = -1 if isinstance(num_archs, bool) else operator.index(num_archs)
-                except TypeError:
-                    count = -1
-                if count < 0:
-                    raise ArgumentTypeError(
-                        "num_archs: expected None or a non-negative int, found"
-                        f" {describe_value(num_archs)}"
-                    )
-                num_archs = count
+            _same_lengths(lengths)
+            num_archs = check("num_archs", num_archs, _NUM_ARCHS)
             if arch is not None:
                 arch = torch.as_tensor(arch)
             self.device = (
@@ -1427,44 +1380,36 @@ def torch_classes() -> dict[str, Any]:
             elif not layerwise and num_archs is not None:
                 n_rows = num_archs
             else:
-                raise ShapeError(
-                    "columns: expected num_archs (or arch) to count the architectures of a proxy"
-                    " that reads no column, found neither (tensors() gives all three)"
+                expected = (
+                    "num_archs (or arch) to count the architectures of a proxy that reads no column"
                 )
+                raise fail("columns", expected, "neither (tensors() gives all three)", ShapeError)
             self.n_rows = n_rows
             self.n_archs: int
             self.segments: TorchSegments | None = None
             if not layerwise:
                 if arch is not None:
-                    raise InvalidValueError(
-                        "arch: expected None for a flat proxy (one row per architecture), found"
-                        " architecture indices"
-                    )
+                    expected = "None for a flat proxy (one row per architecture)"
+                    raise fail("arch", expected, "architecture indices")
                 if num_archs is not None and num_archs != n_rows:
-                    raise ShapeError(
-                        f"num_archs: expected the number of rows of a flat proxy's columns"
-                        f" ({n_rows}), found {num_archs}"
-                    )
+                    expected = f"the number of rows of a flat proxy's columns ({n_rows})"
+                    raise fail("num_archs", expected, str(num_archs), ShapeError)
                 self.n_archs = n_rows
             else:
                 if arch is None:
-                    raise InvalidValueError(
-                        "arch: expected the architecture index of every layer row for a"
-                        " layer-wise proxy, found None (see tensors())"
-                    )
+                    expected = "the architecture index of every layer row for a layer-wise proxy"
+                    raise fail("arch", expected, "None (see tensors())")
                 arch = arch.to(self.device) if self.device is not None else arch
                 if arch.ndim != 1 or arch.shape[0] != n_rows or arch.is_floating_point():
-                    raise ShapeError(
-                        f"arch: expected a 1-D integer tensor with one entry per layer row"
-                        f" ({n_rows}), found {arch.dtype} of shape {tuple(arch.shape)}"
-                    )
+                    expected = f"a 1-D integer tensor with one entry per layer row ({n_rows})"
+                    found = f"{arch.dtype} of shape {tuple(arch.shape)}"
+                    raise fail("arch", expected, found, ShapeError)
                 arch = arch.to(torch.int64)
                 if num_archs is None:
                     num_archs = int(arch.max()) + 1 if n_rows else 0
                 if n_rows and int(arch.min()) < 0:
-                    raise InvalidValueError(
-                        f"arch: expected non-negative architecture indices, found {int(arch.min())}"
-                    )
+                    found = str(int(arch.min()))
+                    raise fail("arch", "non-negative architecture indices", found)
                 self.segments = TorchSegments(arch, num_archs, dtype)
                 self.n_archs = num_archs
             self._marks: dict[str, tuple[Tensor, Tensor]] = {}
@@ -1532,10 +1477,7 @@ def torch_classes() -> dict[str, Any]:
 
         def __init__(self, expression: Expression, trainable_constants: bool = False) -> None:
             super().__init__()
-            if not isinstance(expression, Expression):
-                raise ArgumentTypeError(
-                    f"expression: expected a zcfast.Expression, found {type(expression).__name__}"
-                )
+            check("expression", expression, _EXPRESSION)
             program = compile_program(expression)
             ops: list[tuple[str, Any]] = []
             constants: list[float] = []
@@ -1603,10 +1545,7 @@ def torch_classes() -> dict[str, Any]:
 
         def __init__(self, ensemble: Ensemble) -> None:
             super().__init__()
-            if not isinstance(ensemble, Ensemble):
-                raise ArgumentTypeError(
-                    f"ensemble: expected a zcfast.Ensemble, found {type(ensemble).__name__}"
-                )
+            check("ensemble", ensemble, _ENSEMBLE)
             self.members = nn.ModuleList(TorchProxy(m) for m in ensemble.members)
             self.spans: list[float] = []
             for k, ref in enumerate(ensemble.references):

@@ -15,9 +15,10 @@ from zcfast import _core
 from zcfast._formula import check_names, parse_formula, printable_name
 from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table
 from zcfast._messages import describe_value
+from zcfast._params import Choice, Instance, Optional, check, fail, found_type
 from zcfast._settings import FITNESSES
-from zcfast._validate import as_table, frame_columns, is_dataframe
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
+from zcfast._validate import as_table, check_width, frame_columns, is_dataframe, require_columns
+from zcfast.exceptions import ArgumentTypeError, ShapeError
 
 if TYPE_CHECKING:
     from zcfast._export import ProxyFunction, TorchProxy
@@ -61,23 +62,23 @@ _RESERVED = frozenset(_ARITIES)
 DEGENERATE_SCORE: float = float(np.finfo(np.float64).min)
 
 _JSON_FORMAT = "zcfast.expression/1"
+#: What a flat expression is not, for a :class:`~zcfast.LayerTable`.
+LAYERWISE_FOR_TABLE = (
+    "a layer-wise expression (columns inside reductions such as mean_layers) for a LayerTable"
+)
+_TOKENS = Instance(list, tuple, what="a list of postfix tokens")
+_METRIC = Optional(Choice(*FITNESSES))
 
 
 def _mapping_frame(columns: Mapping[Any, Any], names: Sequence[str]) -> pl.DataFrame:
     """The columns ``names`` of a mapping (scalars or 1-D arrays of one length) as a frame."""
-    missing = [n for n in names if n not in columns]
-    if missing:
-        raise UnknownNameError(
-            f"matrix: expected the columns the expression reads ({', '.join(names)}), found"
-            f" no {missing[0]!r} among {describe_value(list(columns)[:20], 200)}"
-        )
+    require_columns("matrix", names, columns, "the expression reads")
     try:
         arrays = {n: np.atleast_1d(np.asarray(columns[n], dtype=np.float64)) for n in names}
         return pl.DataFrame(arrays)
     except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-        raise ShapeError(
-            f"matrix: expected numbers or 1-D arrays of one length per column, found {exc}"
-        ) from None
+        expected = "numbers or 1-D arrays of one length per column"
+        raise fail("matrix", expected, str(exc), ShapeError) from None
 
 
 def _missing_is_nan(out: np.ndarray, used: np.ndarray, offsets: np.ndarray | None) -> np.ndarray:
@@ -101,47 +102,51 @@ def check_score(name: str, value: object) -> float | None:
     if isinstance(value, (bool, np.bool_)) or not isinstance(
         value, (int, float, np.integer, np.floating)
     ):
-        raise ArgumentTypeError(f"{name}: expected a number or None, found {describe_value(value)}")
+        raise fail(name, "a number or None", found_type(value), ArgumentTypeError)
     try:
         number = float(value)
     except OverflowError:  # an int beyond float's range
         number = math.inf
     if not math.isfinite(number):
-        raise InvalidValueError(
-            f"{name}: expected a finite number or None, found {describe_value(value)}"
-        )
+        raise fail(name, "a finite number or None", describe_value(value))
     return number
 
 
 def check_metric(metric: object) -> str | None:
     """The ``metric`` attribute: None or one of the fitness measures."""
-    if metric is not None and metric not in FITNESSES:
-        raise UnknownNameError(
-            f"metric: expected None or one of {list(FITNESSES)}, found {describe_value(metric)}"
-        )
-    return metric
+    return check("metric", metric, _METRIC)
 
 
 def load_json(text: object, what: str) -> dict[str, Any]:
     """The JSON object in ``text`` (str or bytes), with clear errors for anything else."""
     if not isinstance(text, (str, bytes, bytearray)):
-        raise ArgumentTypeError(
-            f"text: expected JSON text (str or bytes) of {what}, found {type(text).__name__}"
-        )
+        expected = f"JSON text (str or bytes) of {what}"
+        raise fail("text", expected, type(text).__name__, ArgumentTypeError)
     try:
         data = json.loads(text)
     except RecursionError:
-        raise InvalidValueError(
-            f"text: expected JSON of {what}, found JSON nested too deeply to read"
-        ) from None
+        raise fail("text", f"JSON of {what}", "JSON nested too deeply to read") from None
     except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
-        raise InvalidValueError(
-            f"text: expected JSON of {what}, found invalid JSON ({exc})"
-        ) from None
+        raise fail("text", f"JSON of {what}", f"invalid JSON ({exc})") from None
     if not isinstance(data, dict):
-        raise InvalidValueError(
-            f"text: expected a JSON object ({what}), found {type(data).__name__}"
-        )
+        raise fail("text", f"a JSON object ({what})", type(data).__name__)
+    return data
+
+
+def check_document(data: object, fmt: str, what: str, lists: Sequence[str]) -> dict[str, Any]:
+    """``data`` if it is a mapping in format ``fmt`` (a saved ``what``) whose keys ``lists``
+    hold lists: what ``from_dict`` checks before reading it."""
+    if not isinstance(data, dict):
+        raise fail("data", "a mapping", type(data).__name__)
+    if data.get("format") != fmt:
+        from zcfast._load import KINDS
+
+        kind = KINDS.get(str(data.get("format")), "")
+        found = f"format {describe_value(data.get('format'))}" + (f": {kind}" if kind else "")
+        raise fail("data", f"{what} in format {fmt!r}", found)
+    for key in lists:
+        if not isinstance(data.get(key), list):
+            raise fail("data", f"{key!r} to be a list", describe_value(data.get(key)))
     return data
 
 
@@ -182,15 +187,10 @@ class Expression:
     metric: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.tokens, (str, bytes)) or not isinstance(self.tokens, (list, tuple)):
-            raise ArgumentTypeError(
-                f"tokens: expected a list of postfix tokens, found {describe_value(self.tokens)}"
-            )
+        check("tokens", self.tokens, _TOKENS)
         if not all(isinstance(t, str) for t in self.tokens):
             bad = next(t for t in self.tokens if not isinstance(t, str))
-            raise ArgumentTypeError(
-                f"tokens: expected postfix tokens (str), found {describe_value(bad)}"
-            )
+            raise fail("tokens", "postfix tokens (str)", found_type(bad), ArgumentTypeError)
         object.__setattr__(self, "tokens", tuple(self.tokens))
         object.__setattr__(self, "feature_names", check_names(self.feature_names))
         for name in ("fitness", "validation_fitness"):
@@ -198,10 +198,8 @@ class Expression:
         object.__setattr__(self, "metric", check_metric(self.metric))
         _, _, max_feature, _ = _core.describe(list(self.tokens))
         if max_feature >= len(self.feature_names):
-            raise ShapeError(
-                f"feature_names: expected at least {max_feature + 1} names (the expression"
-                f" uses x{max_feature}), found {len(self.feature_names)}"
-            )
+            expected = f"at least {max_feature + 1} names (the expression uses x{max_feature})"
+            raise fail("feature_names", expected, str(len(self.feature_names)), ShapeError)
 
     # -- views -----------------------------------------------------------------------------
 
@@ -273,15 +271,14 @@ class Expression:
 
         Example
         -------
-        >>> result.best.evaluate(df)  # doctest: +SKIP
+        >>> e = Expression.parse("nwot / params", ["nwot", "params"])
+        >>> e.evaluate(pl.DataFrame({"params": [1.0, 4.0], "nwot": [2.0, 3.0]}))  # by name
+        array([2.  , 0.75])
         """
         if self.is_layerwise:
             return self._evaluate_layers(matrix, arch_column)
         if isinstance(matrix, LayerTable):
-            raise InvalidValueError(
-                "matrix: expected a layer-wise expression (columns inside reductions such as"
-                f" mean_layers) for a LayerTable, found the flat expression {str(self)!r}"
-            )
+            raise fail("matrix", LAYERWISE_FOR_TABLE, f"the flat expression {str(self)!r}")
         if isinstance(matrix, Mapping):
             matrix = _mapping_frame(matrix, self.features)
         if is_dataframe(matrix):
@@ -289,12 +286,7 @@ class Expression:
             out = np.asarray(_core.evaluate(self._tokens_over(self.features), table.values))
             return _missing_is_nan(out, table.values, None)
         table = as_table(matrix, None, min_rows=1)
-        if table.values.shape[1] != len(self.feature_names):
-            raise ShapeError(
-                f"matrix: expected {len(self.feature_names)} columns"
-                f" ({', '.join(self.feature_names)}),"
-                f" found {table.values.shape[1]}"
-            )
+        check_width("matrix", table.values, self.feature_names)
         out = np.asarray(_core.evaluate(list(self.tokens), table.values))
         return _missing_is_nan(out, table.values[:, self._columns()], None)
 
@@ -306,11 +298,7 @@ class Expression:
         by_position = isinstance(layers, tuple) and not isinstance(layers, LayerTable)
         table = as_layer_table(layers, arch_column)
         if by_position:
-            if table.values.shape[1] != len(self.feature_names):
-                raise ShapeError(
-                    f"layers: expected {len(self.feature_names)} columns"
-                    f" ({', '.join(self.feature_names)}), found {table.values.shape[1]}"
-                )
+            check_width("layers", table.values, self.feature_names)
             tokens = list(self.tokens)
             used = table.values[:, self._columns()]
         else:
@@ -343,8 +331,9 @@ class Expression:
 
         Example
         -------
-        >>> result.best.score(test_df, test_accuracy)  # doctest: +SKIP
-        0.91
+        >>> e = Expression.parse("nwot / params", ["nwot", "params"])
+        >>> e.score(np.array([[2.0, 1.0], [3.0, 4.0], [1.0, 1.0]]), [3.0, 1.0, 2.0])
+        1.0
         """
         from zcfast._stats import measure
 
@@ -377,22 +366,7 @@ class Expression:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Expression:
-        if not isinstance(data, dict):
-            raise InvalidValueError(f"data: expected a mapping, found {type(data).__name__}")
-        if data.get("format") != _JSON_FORMAT:
-            from zcfast._load import KINDS
-
-            found = KINDS.get(str(data.get("format")), "")
-            raise InvalidValueError(
-                f"data: expected an expression in format {_JSON_FORMAT!r},"
-                f" found format {describe_value(data.get('format'))}"
-                + (f": {found}" if found else "")
-            )
-        for key in ("postfix", "feature_names"):
-            if not isinstance(data.get(key), list):
-                raise InvalidValueError(
-                    f"data: expected {key!r} to be a list, found {describe_value(data.get(key))}"
-                )
+        check_document(data, _JSON_FORMAT, "an expression", ("postfix", "feature_names"))
         return cls(
             tokens=tuple(data["postfix"]),
             feature_names=tuple(data["feature_names"]),

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, UnknownNameError
+from zcfast._params import fail, found_type
+from zcfast.exceptions import ArgumentTypeError, UnknownNameError, ZcfastError
 
 __all__ = ["MAX_FORMULA_LENGTH", "check_names", "parse_formula", "printable_name"]
 
@@ -56,23 +57,19 @@ def check_names(names: object, arg: str = "feature_names") -> tuple[str, ...]:
         listed = names.tolist()  # NumPy arrays, pandas Index and Series, polars Series
         names = listed if isinstance(listed, list) else names
     if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
-        raise ArgumentTypeError(
-            f"{arg}: expected a list of column names, found {describe_value(names)}"
-        )
+        raise fail(arg, "a list of column names", describe_value(names), ArgumentTypeError)
     out = []
     for n in names:
         if isinstance(n, bool) or not isinstance(n, (str, int)):
-            raise ArgumentTypeError(f"{arg}: expected names (str), found {describe_value(n)}")
+            raise fail(arg, "names (str)", describe_value(n), ArgumentTypeError)
         text = str(n)
         if not text or "`" in text:
-            raise InvalidValueError(
-                f"{arg}: expected non-empty names without backticks, found {describe_value(text)}"
-            )
+            raise fail(arg, "non-empty names without backticks", describe_value(text))
         out.append(text)
     if len(set(out)) != len(out):
         seen: set[str] = set()
         dupes = sorted({n for n in out if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
-        raise InvalidValueError(f"{arg}: expected unique names, found duplicates {dupes[:20]}")
+        raise fail(arg, "unique names", f"duplicates {dupes[:20]}")
     return tuple(out)
 
 
@@ -82,13 +79,14 @@ class _Syntax:
     def __init__(self, formula: str) -> None:
         self.formula = formula
 
-    def error(self, what: str, found: str, pos: int | None = None) -> InvalidValueError:
+    def error(
+        self, what: str, found: str, pos: int | None = None, error: type[ZcfastError] | None = None
+    ) -> ZcfastError:
         where = "" if pos is None else f" at position {pos}"
-        return InvalidValueError(
-            f"formula: expected {what}, found {found}{where} in {self.formula[:200]!r}"
-        )
+        text = f"{found}{where} in {self.formula[:200]!r}"
+        return fail("formula", what, text) if error is None else fail("formula", what, text, error)
 
-    def syntax(self, pos: int, wanted: str) -> InvalidValueError:
+    def syntax(self, pos: int, wanted: str) -> ZcfastError:
         if pos >= len(self.formula):
             return self.error(f"an arithmetic expression ({wanted})", "the end of the formula")
         return self.error(
@@ -125,9 +123,8 @@ def _number(text: str, syntax: _Syntax, pos: int) -> float:
 def _column(name: str, index: dict[str, int], shown: str) -> str:
     """The feature token of column ``name`` (``shown`` as the formula wrote it)."""
     if name not in index:
-        raise UnknownNameError(
-            f"formula: expected column names from feature_names {list(index)[:20]}, found {shown}"
-        )
+        expected = f"column names from feature_names {list(index)[:20]}"
+        raise fail("formula", expected, shown, UnknownNameError)
     return f"x{index[name]}"
 
 
@@ -139,11 +136,10 @@ def parse_formula(formula: object, names: tuple[str, ...], arities: dict[str, in
     (``-2.5``, not ``-(2.5)`` and not ``-2^2``) is part of that number.
     """
     if not isinstance(formula, str):
-        raise ArgumentTypeError(f"formula: expected a str, found {type(formula).__name__}")
+        raise fail("formula", "a str", found_type(formula), ArgumentTypeError)
     if len(formula) > MAX_FORMULA_LENGTH:
-        raise InvalidValueError(
-            f"formula: expected at most {MAX_FORMULA_LENGTH:,} characters, found {len(formula):,}"
-        )
+        expected = f"at most {MAX_FORMULA_LENGTH:,} characters"
+        raise fail("formula", expected, f"{len(formula):,}")
     syntax = _Syntax(formula)
     index = {n: i for i, n in enumerate(names)}
     tokens = list(_tokens(formula, syntax))
@@ -166,10 +162,8 @@ def parse_formula(formula: object, names: tuple[str, ...], arities: dict[str, in
                 operand = False
             elif kind == "name" and i < n and tokens[i][1] == "(":
                 if text not in arities:
-                    raise UnknownNameError(
-                        f"formula: expected functions or reductions from {sorted(arities)},"
-                        f" found {text!r} in {formula[:200]!r}"
-                    )
+                    expected = f"functions or reductions from {sorted(arities)}"
+                    raise syntax.error(expected, repr(text), error=UnknownNameError)
                 ops.append(("call", text, pos))
                 counts.append(1)
                 i += 1

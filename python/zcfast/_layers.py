@@ -19,13 +19,9 @@ import polars as pl
 
 from zcfast._formula import check_names
 from zcfast._messages import describe_value
-from zcfast._validate import as_array, as_table, describe_shape
-from zcfast.exceptions import (
-    ArgumentTypeError,
-    InvalidValueError,
-    ShapeError,
-    UnknownNameError,
-)
+from zcfast._params import Choice, check, fail, found_type
+from zcfast._validate import as_array, as_table, describe_shape, require_columns
+from zcfast.exceptions import ArgumentTypeError, ShapeError, UnknownNameError
 
 __all__ = ["LayerTable", "as_layer_table", "layer_targets"]
 
@@ -65,41 +61,35 @@ class LayerTable:
         # from_* constructors build them checked; this catches a table built by hand).
         values, offsets = self.values, self.offsets
         if not isinstance(values, np.ndarray) or values.ndim != 2 or values.dtype != np.float64:
-            raise ArgumentTypeError(
-                "values: expected a 2-D float64 array (use LayerTable.from_arrays for other"
-                f" input), found {describe_value(values)}"
-            )
+            expected = "a 2-D float64 array (use LayerTable.from_arrays for other input)"
+            raise fail("values", expected, describe_value(values), ArgumentTypeError)
         if (
             not isinstance(offsets, np.ndarray)
             or offsets.ndim != 1
             or offsets.dtype.kind not in "iu"
             or len(offsets) == 0
         ):
-            raise ArgumentTypeError(
-                "offsets: expected a 1-D integer array of n_archs + 1 row positions (use"
-                f" LayerTable.from_arrays for other input), found {describe_value(offsets)}"
+            expected = (
+                "a 1-D integer array of n_archs + 1 row positions (use LayerTable.from_arrays"
+                " for other input)"
             )
+            raise fail("offsets", expected, describe_value(offsets), ArgumentTypeError)
         if offsets[0] != 0 or offsets[-1] != values.shape[0] or (np.diff(offsets) <= 0).any():
-            raise InvalidValueError(
-                f"offsets: expected strictly increasing offsets from 0 to the number of rows"
-                f" ({values.shape[0]}), found {describe_value(offsets.tolist())}"
+            expected = (
+                f"strictly increasing offsets from 0 to the number of rows ({values.shape[0]})"
             )
+            raise fail("offsets", expected, describe_value(offsets.tolist()))
         names = check_names(self.names)
         if len(names) != values.shape[1]:
-            raise ShapeError(
-                f"names: expected one per column of values ({values.shape[1]}), found {len(names)}"
-            )
+            expected = f"one per column of values ({values.shape[1]})"
+            raise fail("names", expected, str(len(names)), ShapeError)
         object.__setattr__(self, "names", names)
         if isinstance(self.archs, (str, bytes)) or not isinstance(self.archs, Sequence):
-            raise ArgumentTypeError(
-                "archs: expected a sequence of architecture keys, found"
-                f" {describe_value(self.archs)}"
-            )
+            expected = "a sequence of architecture keys"
+            raise fail("archs", expected, describe_value(self.archs), ArgumentTypeError)
         if len(self.archs) != len(offsets) - 1:
-            raise ShapeError(
-                f"archs: expected one key per architecture ({len(offsets) - 1}),"
-                f" found {len(self.archs)}"
-            )
+            expected = f"one key per architecture ({len(offsets) - 1})"
+            raise fail("archs", expected, str(len(self.archs)), ShapeError)
         object.__setattr__(self, "archs", tuple(self.archs))
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -134,15 +124,11 @@ class LayerTable:
         """
         table = as_table(values, names, "values", min_rows=1)
         off = _offsets(offsets, table.values.shape[0])
-        n_archs = len(off) - 1
-        keys = tuple(range(n_archs)) if archs is None else tuple(archs)
-        if len(keys) != n_archs:
-            raise ShapeError(
-                f"archs: expected one key per architecture ({n_archs}), found {len(keys)}"
-            )
-        _check_unique_archs(keys)
+        keys = tuple(range(len(off) - 1)) if archs is None else tuple(archs)
         off.setflags(write=False)
-        return cls(values=table.values, offsets=off, names=table.names, archs=keys)
+        out = cls(values=table.values, offsets=off, names=table.names, archs=keys)
+        _check_unique_archs(keys)
+        return out
 
     @classmethod
     def from_frame(
@@ -159,15 +145,7 @@ class LayerTable:
         ``features`` default to every numeric column other than ``arch_column``.
         """
         df = _to_polars(frame)
-        if not isinstance(arch_column, str):
-            raise ArgumentTypeError(
-                f"arch_column: expected a column name (str), found {arch_column!r}"
-            )
-        if arch_column not in df.columns:
-            raise UnknownNameError(
-                f"arch_column: expected one of the table's columns {df.columns},"
-                f" found {arch_column!r}"
-            )
+        check("arch_column", arch_column, Choice(*df.columns, note="the table's columns"))
         df = _explode_lists(df, arch_column)
         names = _feature_columns(df, arch_column, features)
         archs, offsets = _group(df.get_column(arch_column))
@@ -178,12 +156,7 @@ class LayerTable:
     def select(self, features: Sequence[str]) -> LayerTable:
         """The table restricted to the named feature columns, in that order."""
         features = list(check_names(features, "features"))
-        unknown = [f for f in features if f not in self.names]
-        if unknown:
-            raise UnknownNameError(
-                f"layers: expected columns {list(features)} used by the expression, found no"
-                f" column named {unknown} among {list(self.names)}"
-            )
+        require_columns("layers", features, self.names)
         cols = [self.names.index(f) for f in features]
         values = np.ascontiguousarray(self.values[:, cols])
         values.setflags(write=False)
@@ -195,10 +168,9 @@ class LayerTable:
         """The table restricted to the architectures where the boolean ``keep`` is True."""
         keep = np.asarray(keep)
         if keep.dtype != np.bool_ or keep.shape != (self.n_archs,):
-            raise ShapeError(
-                f"keep: expected a boolean mask with one entry per architecture"
-                f" ({self.n_archs}), found {describe_shape(keep)} of dtype {keep.dtype}"
-            )
+            expected = f"a boolean mask with one entry per architecture ({self.n_archs})"
+            found = f"{describe_shape(keep)} of dtype {keep.dtype}"
+            raise fail("keep", expected, found, ShapeError)
         counts = self.layer_counts()[keep]
         rows = np.concatenate(
             [np.arange(self.offsets[a], self.offsets[a + 1]) for a in np.flatnonzero(keep)]
@@ -231,11 +203,11 @@ def as_layer_table(
         return table if features is None else table.select(list(features))
     if _is_frame(layers):
         return LayerTable.from_frame(layers, arch_column, features)
-    raise ArgumentTypeError(
-        "layers: expected a long table (polars/pandas DataFrame or Arrow table with an"
-        f" {arch_column!r} column), a zcfast.LayerTable or a (values, offsets) pair of arrays,"
-        f" found {type(layers).__name__}"
+    expected = (
+        f"a long table (polars/pandas DataFrame or Arrow table with an {arch_column!r} column),"
+        " a zcfast.LayerTable or a (values, offsets) pair of arrays"
     )
+    raise fail("layers", expected, found_type(layers), ArgumentTypeError)
 
 
 def layer_targets(targets: object, table: LayerTable, arg: str = "targets") -> np.ndarray:
@@ -245,19 +217,20 @@ def layer_targets(targets: object, table: LayerTable, arg: str = "targets") -> n
         missing = [a for a in table.archs if a not in targets]
         if missing:
             shown = ", ".join(repr(a) for a in missing[:5])
-            raise UnknownNameError(
-                f"{arg}: expected an accuracy for every architecture of the table, found none"
-                f" for {len(missing)} of them ({shown}{', ...' if len(missing) > 5 else ''})"
+            found = (
+                f"none for {len(missing)} of them ({shown}{', ...' if len(missing) > 5 else ''})"
+            )
+            raise fail(
+                arg, "an accuracy for every architecture of the table", found, UnknownNameError
             )
         values = [targets[a] for a in table.archs]
         for a, v in zip(table.archs, values):
             if isinstance(v, (bool, np.bool_)) or not isinstance(
                 v, (int, float, np.integer, np.floating)
             ):
-                raise ArgumentTypeError(
-                    f"{arg}: expected a number as the accuracy of every architecture, found"
-                    f" {describe_value(v)} for {describe_value(a)}"
-                )
+                expected = "a number as the accuracy of every architecture"
+                found = f"{describe_value(v)} for {describe_value(a)}"
+                raise fail(arg, expected, found, ArgumentTypeError)
         return as_array(values).astype(np.float64)
     return targets  # type: ignore[return-value]  # an array-like, checked by as_targets
 
@@ -285,19 +258,15 @@ def _to_polars(frame: object) -> pl.DataFrame:
     if module.startswith("pandas"):
         columns = list(frame.columns)  # type: ignore[attr-defined]
         if len(set(map(str, columns))) != len(columns):
-            raise InvalidValueError(f"layers: expected unique column names, found {columns}")
+            raise fail("layers", "unique column names", str(columns))
         return pl.from_pandas(frame)
-    raise ArgumentTypeError(
-        f"layers: expected a DataFrame or Arrow table, found {type(frame).__name__}"
-    )
+    raise fail("layers", "a DataFrame or Arrow table", found_type(frame), ArgumentTypeError)
 
 
 def _explode_lists(df: pl.DataFrame, arch_column: str) -> pl.DataFrame:
     if isinstance(df.schema[arch_column], pl.List | pl.Array):
-        raise ArgumentTypeError(
-            f"{arch_column}: expected one architecture key per row, found a column of"
-            f" {df.schema[arch_column]}"
-        )
+        found = f"a column of {df.schema[arch_column]}"
+        raise fail(arch_column, "one architecture key per row", found, ArgumentTypeError)
     lists = [c for c, dt in zip(df.columns, df.dtypes) if isinstance(dt, pl.List | pl.Array)]
     if not lists:
         return df
@@ -305,17 +274,14 @@ def _explode_lists(df: pl.DataFrame, arch_column: str) -> pl.DataFrame:
     short = lengths.select(pl.min_horizontal(pl.all().fill_null(0))).to_series()
     if (short == 0).any():
         row = int(np.argmax((short == 0).to_numpy()))
-        raise ShapeError(
-            f"layers: expected at least one layer in every list of list columns {lists},"
-            f" found an empty or null list for architecture {df[arch_column][row]!r}"
-        )
+        expected = f"at least one layer in every list of list columns {lists}"
+        found = f"an empty or null list for architecture {df[arch_column][row]!r}"
+        raise fail("layers", expected, found, ShapeError)
     if lengths.width > 1 and not all(
         lengths[c].equals(lengths[lists[0]], check_names=False) for c in lists[1:]
     ):
-        raise ShapeError(
-            f"layers: expected list columns {lists} of equal length in every row (one entry per"
-            " layer), found rows where they differ"
-        )
+        expected = f"list columns {lists} of equal length in every row (one entry per layer)"
+        raise fail("layers", expected, "rows where they differ", ShapeError)
     return df.select(arch_column, *lists).explode(lists)
 
 
@@ -325,37 +291,30 @@ def _feature_columns(
     if features is None:
         names = [c for c, dt in zip(df.columns, df.dtypes) if c != arch_column and dt.is_numeric()]
         if not names:
-            raise ShapeError(
-                f"layers: expected at least one numeric column besides {arch_column!r},"
-                f" found columns {df.columns}"
-            )
+            expected = f"at least one numeric column besides {arch_column!r}"
+            raise fail("layers", expected, f"columns {df.columns}", ShapeError)
         return names
     features = list(check_names(features, "features"))
     if not features:
-        raise ShapeError("features: expected at least one column name, found an empty list")
+        raise fail("features", "at least one column name", "an empty list", ShapeError)
     if arch_column in features:
-        raise InvalidValueError(
-            f"features: expected columns other than arch_column ({arch_column!r}), found it"
-            " among them"
-        )
+        expected = f"columns other than arch_column ({arch_column!r})"
+        raise fail("features", expected, "it among them")
     unknown = [f for f in features if f not in df.columns]
     if unknown:
-        raise UnknownNameError(
-            f"features: expected columns of the table {df.columns}, found unknown {unknown}"
-        )
+        expected = f"columns of the table {df.columns}"
+        raise fail("features", expected, f"unknown {unknown}", UnknownNameError)
     return list(features)
 
 
 def _group(arch: pl.Series) -> tuple[tuple[Any, ...], np.ndarray]:
     """Architecture keys in order of appearance and the offsets of their runs of rows."""
     if arch.null_count():
-        raise InvalidValueError(
-            f"{arch.name}: expected an architecture key on every row, found"
-            f" {arch.null_count()} nulls"
-        )
+        found = f"{arch.null_count()} nulls"
+        raise fail(arch.name, "an architecture key on every row", found)
     n = arch.len()
     if n == 0:
-        raise ShapeError("layers: expected at least one row, found an empty table")
+        raise fail("layers", "at least one row", "an empty table", ShapeError)
     starts = np.flatnonzero(
         np.concatenate([[True], (arch.slice(1) != arch.slice(0, n - 1)).to_numpy()])
     )
@@ -369,19 +328,16 @@ def _check_unique_archs(keys: tuple[Any, ...], arg: str = "archs") -> None:
         distinct = len(set(keys))
     except TypeError:
         bad = next(k for k in keys if not isinstance(k, Hashable) or _unhashable(k))
-        raise ArgumentTypeError(
-            f"{arg}: expected hashable architecture keys (str, int, tuple, ...), found"
-            f" {describe_value(bad)} of type {type(bad).__name__}"
-        ) from None
+        expected = "hashable architecture keys (str, int, tuple, ...)"
+        found = f"{describe_value(bad)} of type {type(bad).__name__}"
+        raise fail(arg, expected, found, ArgumentTypeError) from None
     if distinct == len(keys):
         return
     seen: set[Any] = set()
     repeated = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-    raise InvalidValueError(
-        f"{arg}: expected each architecture's rows to be contiguous (one group per"
-        f" architecture), found {repeated!r} in more than one group; sort the table by"
-        f" {arg!r} first"
-    )
+    expected = "each architecture's rows to be contiguous (one group per architecture)"
+    found = f"{repeated!r} in more than one group; sort the table by {arg!r} first"
+    raise fail(arg, expected, found)
 
 
 def _unhashable(key: object) -> bool:
@@ -396,34 +352,26 @@ def _offsets(offsets: object, n_rows: int) -> np.ndarray:
     try:
         arr = np.asarray(offsets)
     except (TypeError, ValueError):
-        raise ArgumentTypeError(
-            f"offsets: expected a 1-D array of integers, found {type(offsets).__name__}"
-        ) from None
+        found = type(offsets).__name__
+        raise fail("offsets", "a 1-D array of integers", found, ArgumentTypeError) from None
     if arr.dtype.kind not in "iu" or arr.ndim != 1:
-        raise ArgumentTypeError(
-            f"offsets: expected a 1-D array of integers, found {describe_shape(arr)} of dtype"
-            f" {arr.dtype}"
-        )
+        found = f"{describe_shape(arr)} of dtype {arr.dtype}"
+        raise fail("offsets", "a 1-D array of integers", found, ArgumentTypeError)
     if len(arr) < 2:
-        raise ShapeError(f"offsets: expected n_archs + 1 >= 2 values, found {len(arr)}")
+        raise fail("offsets", "n_archs + 1 >= 2 values", str(len(arr)), ShapeError)
+    last = f"a last offset equal to the number of rows ({n_rows})"
     if arr.dtype == np.uint64 and arr.max() > np.iinfo(np.int64).max:
-        raise ShapeError(
-            f"offsets: expected a last offset equal to the number of rows ({n_rows}),"
-            f" found offsets up to {describe_value(int(arr.max()))}"
-        )
+        found = f"offsets up to {describe_value(int(arr.max()))}"
+        raise fail("offsets", last, found, ShapeError)
     off = arr.astype(np.int64)
     if off[0] != 0:
-        raise InvalidValueError(f"offsets: expected offsets that start at 0, found {off[0]}")
+        raise fail("offsets", "offsets that start at 0", str(off[0]))
     steps = np.diff(off)
     if (steps <= 0).any():
         a = int(np.argmax(steps <= 0))
-        raise InvalidValueError(
-            "offsets: expected strictly increasing offsets (every architecture has at least"
-            f" one layer), found offsets[{a}] = {off[a]}, offsets[{a + 1}] = {off[a + 1]}"
-        )
+        expected = "strictly increasing offsets (every architecture has at least one layer)"
+        found = f"offsets[{a}] = {off[a]}, offsets[{a + 1}] = {off[a + 1]}"
+        raise fail("offsets", expected, found)
     if off[-1] != n_rows:
-        raise ShapeError(
-            f"offsets: expected a last offset equal to the number of rows ({n_rows}),"
-            f" found {off[-1]}"
-        )
+        raise fail("offsets", last, str(off[-1]), ShapeError)
     return off

@@ -19,7 +19,8 @@ import polars as pl
 from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError
+from zcfast._params import fail, found_type
+from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ZcfastError
 
 __all__ = ["EVOLVE_RESULT_FORMAT", "SEARCH_RESULT_FORMAT", "load"]
 
@@ -64,9 +65,7 @@ def load(source: str | os.PathLike[str] | Mapping[str, Any]) -> Any:
     if kind == SEARCH_RESULT_FORMAT:
         return search_result_from_dict(data)
     what = KINDS.get(str(kind), f"format {describe_value(kind)}")
-    raise InvalidValueError(
-        f"source: expected a zcfast result (format {', '.join(list(KINDS)[:4])}), found {what}"
-    )
+    raise fail("source", f"a zcfast result (format {', '.join(list(KINDS)[:4])})", what)
 
 
 def _mapping(source: Any) -> dict[str, Any]:
@@ -79,25 +78,26 @@ def _mapping(source: Any) -> dict[str, Any]:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidValueError(
-                f"source: expected a readable JSON file or JSON text, found {str(path)!r}"
-                f" ({getattr(exc, 'strerror', None) or exc})"
-            ) from None
+            found = f"{str(path)!r} ({getattr(exc, 'strerror', None) or exc})"
+            raise fail("source", "a readable JSON file or JSON text", found) from None
     elif isinstance(source, str):
         text = source
     else:
-        raise ArgumentTypeError(
-            f"source: expected a path, JSON text or a mapping, found {type(source).__name__}"
-        )
+        expected = "a path, JSON text or a mapping"
+        raise fail("source", expected, found_type(source), ArgumentTypeError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidValueError(f"source: expected JSON, found text that is not ({exc})") from None
+        raise fail("source", "JSON", f"text that is not ({exc})") from None
     if not isinstance(data, dict):
-        raise InvalidValueError(
-            f"source: expected a JSON object written by zcfast, found {type(data).__name__}"
-        )
+        raise fail("source", "a JSON object written by zcfast", type(data).__name__)
     return data
+
+
+def _damaged(kind: str, exc: Exception) -> ZcfastError:
+    """The error for a saved ``kind`` (``"EvolveResult"``) that lacks what ``to_dict`` wrote."""
+    expected = f"a result with every field {kind}.to_dict writes"
+    return fail("source", expected, f"a damaged one ({type(exc).__name__}: {exc})")
 
 
 def best_from_dict(data: Any) -> Expression | Ensemble:
@@ -134,10 +134,7 @@ def evolve_result_from_dict(data: Mapping[str, Any]) -> Any:
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InvalidValueError):
             raise
-        raise InvalidValueError(
-            f"source: expected an evolve result with every field EvolveResult.to_dict writes,"
-            f" found a damaged one ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _damaged("EvolveResult", exc) from None
 
 
 def search_result_from_dict(data: Mapping[str, Any]) -> Any:
@@ -162,7 +159,4 @@ def search_result_from_dict(data: Mapping[str, Any]) -> Any:
             winner=str(data.get("winner", "proxy")),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidValueError(
-            f"source: expected a search result with every field SearchResult.to_dict writes,"
-            f" found a damaged one ({type(exc).__name__}: {exc})"
-        ) from None
+        raise _damaged("SearchResult", exc) from None

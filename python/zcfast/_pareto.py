@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, UnknownNameError
+from zcfast._params import Instance, check, fail
+from zcfast.exceptions import ArgumentTypeError, UnknownNameError
 
 __all__ = ["pareto_front"]
 
@@ -41,26 +42,19 @@ def pareto_front(
     >>> pareto_front(df, maximize=["score"], minimize=["ms"])["arch"].to_list()
     ['a', 'b']
     """
-    if not isinstance(table, pl.DataFrame):
-        raise ArgumentTypeError(f"table: expected a polars DataFrame, found {type(table).__name__}")
+    check("table", table, Instance(pl.DataFrame, what="a polars DataFrame"))
     for name, given in (("maximize", maximize), ("minimize", minimize)):
         if isinstance(given, (str, bytes)) or not isinstance(given, (list, tuple)):
-            raise ArgumentTypeError(
-                f"{name}: expected a list of column names, found {describe_value(given)}"
-            )
+            raise fail(name, "a list of column names", describe_value(given), ArgumentTypeError)
     objectives = [*maximize, *minimize]
     if len(objectives) < 2:
-        raise InvalidValueError(
-            f"maximize, minimize: expected at least two objectives, found {objectives}"
-        )
+        raise fail("maximize, minimize", "at least two objectives", str(objectives))
     unknown = [c for c in objectives if c not in table.columns]
     if unknown:
-        raise UnknownNameError(
-            f"maximize, minimize: expected columns of the table, found {unknown}"
-        )
+        raise fail("maximize, minimize", "columns of the table", str(unknown), UnknownNameError)
     for c in objectives:
         if not table.schema[c].is_numeric():
-            raise ArgumentTypeError(f"{c}: expected a numeric objective, found {table.schema[c]}")
+            raise fail(c, "a numeric objective", str(table.schema[c]), ArgumentTypeError)
     clean = table.filter(
         pl.all_horizontal(pl.col(c).is_not_null() & ~pl.col(c).is_nan() for c in objectives)
     )

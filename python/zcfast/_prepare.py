@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from zcfast._layers import ARCH_COLUMN, LayerTable, as_layer_table, layer_targets
+from zcfast._quantiles import QuantileColumn, quantile_names
 from zcfast._validate import MIN_ROWS, Table, as_table, as_targets, is_two_dimensional
 from zcfast.datasets import replace_missing
 from zcfast.exceptions import InvalidValueError, ShapeError, UnknownNameError
@@ -47,31 +48,65 @@ class Prepared:
             for t in tokens
         )
 
-    def bootstrap(self, seed: int, member: int) -> Prepared:
-        """A bootstrap sample of every task's architectures (each drawn at most once: repeats
-        add only ties to a rank correlation), from a stream of its own per member."""
+    def bootstrap(self, seed: int, member: int, fraction: float | None = None) -> Prepared:
+        """A sample of every task's architectures, from a stream of its own per member:
+        ``fraction`` of them drawn without replacement (at least :data:`MIN_ROWS`, and, where
+        there are more, one fewer than all so that one is out of bag), or with
+        ``fraction=None`` a bootstrap
+        sample (repeats dropped: they add only ties to a rank correlation)."""
         rng = np.random.default_rng([seed, member])
         tasks, kept = [], []
         for t, ((values, offsets, y), rows) in enumerate(zip(self.tasks, self.kept)):
             n = len(y)
+            size = n
+            if fraction is not None and n > MIN_ROWS:
+                size = min(n - 1, max(MIN_ROWS, round(fraction * n)))
             # A sample too small or degenerate to evolve on (few distinct architectures,
             # constant targets or columns: tiny tables) is drawn again from the same stream.
             for _ in range(_BOOTSTRAP_TRIES):
-                pick = np.unique(rng.integers(0, n, size=n))
+                if fraction is None:
+                    pick = np.unique(rng.integers(0, n, size=n))
+                else:
+                    pick = np.sort(rng.choice(n, size=size, replace=False))
                 task = _select(values, offsets, y, pick)
                 if _usable(task):
                     break
             else:
                 label = "matrix" if len(self.tasks) == 1 else f"matrix[{t}]"
                 raise ShapeError(
-                    f"{label}: expected enough distinct architectures for the bootstrap samples"
-                    f" of an ensemble (at least {MIN_ROWS} per sample, targets and some column"
-                    f" not constant on them), found {n} architectures whose samples are not;"
+                    f"{label}: expected enough distinct architectures for the samples of an"
+                    f" ensemble (at least {MIN_ROWS} per sample, targets and some column not"
+                    f" constant on them), found {n} architectures whose samples are not;"
                     " pass ensemble=1"
                 )
             tasks.append(task)
             kept.append(rows[pick])
         return Prepared(tasks, self.names, self.kept_cols, kept, self.layerwise, self.missing)
+
+    def with_quantile_columns(self) -> tuple[Prepared, tuple[QuantileColumn, ...]]:
+        """For flat tables: every task with each kept column's quantile column appended (the
+        quantiles among all tasks' architectures), and those quantile columns."""
+        if self.layerwise:
+            return self, ()
+        q_names = quantile_names(self.names)
+        columns: list[QuantileColumn] = []
+        positions: list[int] = []
+        for k, c in enumerate(self.kept_cols):
+            values = np.concatenate([t[0][:, k] for t in self.tasks])
+            q = QuantileColumn.fit(q_names[c], self.names[c], values)
+            if q is not None:
+                columns.append(q)
+                positions.append(k)
+        if not columns:
+            return self, ()
+        names = self.names + tuple(q.name for q in columns)
+        kept_cols = self.kept_cols + list(range(len(self.names), len(names)))
+        tasks: list[CoreTask] = []
+        for values, offsets, y in self.tasks:
+            extra = np.column_stack([q.of(values[:, k]) for q, k in zip(columns, positions)])
+            tasks.append((np.ascontiguousarray(np.hstack([values, extra])), offsets, y))
+        augmented = Prepared(tasks, names, kept_cols, self.kept, self.layerwise, self.missing)
+        return augmented, tuple(columns)
 
     def reference(self, task: int = 0) -> tuple[object, np.ndarray]:
         """Task ``task``'s training table in the user's columns (dropped ones zero, as no

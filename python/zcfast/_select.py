@@ -14,6 +14,12 @@ A third candidate, the best product or ratio of two columns (about 250 formulas)
 and left out: choosing among that many by a noisy estimate lost to the single proxy on held-out
 architectures more often (391 of 400 splits no worse, against 400 of 400 without it;
 ``scripts/generalisation_experiment.py``).
+
+Learned predictors (the ``learned`` setting: random forest, gradient boosting, Gaussian-process
+and kernel ridge regression, ``zcfast._learned``) are judged the same way, each fitted on every
+member's bootstrap sample and scored on the architectures it left out, so that
+``result.validation`` shows whether the evolved proxy beats them on the user's own data; they
+are reported, never returned.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import polars as pl
 
 from zcfast._ensemble import Ensemble, reference_quantiles
 from zcfast._expression import Expression
+from zcfast._learned import LEARNED, column_features, feature_matrix, fit_on
 from zcfast._prepare import Prepared
 from zcfast._settings import Settings
 from zcfast._stats import measure
@@ -49,21 +56,20 @@ def _score(settings: Settings, scores: np.ndarray, targets: np.ndarray) -> float
 
 
 def out_of_bag(
-    fitted: list[Expression],
+    scores: list[np.ndarray],
     seen: list[np.ndarray],
-    table: object,
     y: np.ndarray,
     settings: Settings,
 ) -> OutOfBag:
-    """The pooled out-of-bag estimate of formulas ``fitted[j]`` fitted on the rows
-    ``seen[j]`` of ``table`` (the training architectures, targets ``y``)."""
+    """The pooled out-of-bag estimate of predictors fitted on the rows ``seen[j]`` of the
+    training architectures (targets ``y``), ``scores[j]`` being predictor ``j``'s scores of
+    all of them."""
     n = len(y)
     total, count = np.zeros(n), np.zeros(n)
     per_sample = []
-    for f, rows in zip(fitted, seen):
+    for s, rows in zip(scores, seen):
         unseen = np.ones(n, dtype=bool)
         unseen[rows] = False
-        s = f.evaluate(table)
         q = reference_quantiles(s, np.sort(s[np.isfinite(s)]))
         total[unseen] += q[unseen]
         count[unseen] += 1
@@ -129,23 +135,50 @@ def select(
     seen: list[np.ndarray],
     prepared: Prepared,
     settings: Settings,
+    seeds: list[int] | None = None,
 ) -> tuple[Expression | Ensemble, pl.DataFrame]:
     """The ensemble, or the best single column where the ensemble does not beat it out of bag
-    on task 0, and the table of both estimates. ``seen[j]``: training rows of member ``j``."""
+    on task 0, and the table of the estimates (learned predictors' too, with the ``learned``
+    setting). ``seen[j]``: training rows of member ``j``, seeded ``seeds[j]``."""
     table, y = prepared.reference(0)
-    evolved = out_of_bag(list(ensemble.members), seen, table, y, settings)
-    if not settings.baselines:
-        return ensemble, validation_table([("evolved ensemble", str(ensemble), evolved, True)])
-    family = baseline(prepared)
-    fitted = [family.best(table, y, rows, settings) for rows in seen]
-    simple = out_of_bag(fitted, seen, table, y, settings)
-    single = family.best(table, y, np.arange(len(y)), settings)
-    keep_single = _key(simple.estimate) >= _key(evolved.estimate)
-    rows = [
-        ("evolved ensemble", str(ensemble), evolved, not keep_single),
-        (family.name, str(single), simple, keep_single),
-    ]
-    return (single if keep_single else ensemble), validation_table(rows)
+    evolved = out_of_bag(ensemble.member_scores(table), seen, y, settings)
+    rows = [("evolved ensemble", str(ensemble), evolved, True)]
+    chosen: Expression | Ensemble = ensemble
+    if settings.baselines:
+        family = baseline(prepared)
+        fitted = [family.best(table, y, r, settings) for r in seen]
+        simple = out_of_bag([f.evaluate(table) for f in fitted], seen, y, settings)
+        single = family.best(table, y, np.arange(len(y)), settings)
+        keep_single = _key(simple.estimate) >= _key(evolved.estimate)
+        rows = [
+            ("evolved ensemble", str(ensemble), evolved, not keep_single),
+            (family.name, str(single), simple, keep_single),
+        ]
+        chosen = single if keep_single else ensemble
+    for name in settings.learned:
+        rows.append(_learned_row(name, prepared, seen, seeds, settings))
+    return chosen, validation_table(rows)
+
+
+def _learned_row(
+    name: str,
+    prepared: Prepared,
+    seen: list[np.ndarray],
+    seeds: list[int] | None,
+    settings: Settings,
+) -> tuple[str, str, OutOfBag, bool]:
+    """The out-of-bag estimate of the learned predictor ``name``, fitted on each member's
+    sample of task 0's architectures."""
+    table, y = prepared.reference(0)
+    features = tuple(column_features(prepared.names, prepared.kept_cols, prepared.layerwise))
+    x = feature_matrix(features, table)
+    scores = []
+    for j, rows in enumerate(seen):
+        seed = seeds[j] if seeds is not None else j
+        predictor = fit_on(name, features, x[rows], y[rows], seed)
+        scores.append(predictor.predict(x))
+    estimate = out_of_bag(scores, seen, y, settings)
+    return f"learned: {LEARNED[name]}", f"{name}({len(features)} columns)", estimate, False
 
 
 def _key(estimate: float | None) -> float:

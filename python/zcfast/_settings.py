@@ -10,6 +10,7 @@ take their settings from here, so a new setting is written in those two places o
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -129,6 +130,15 @@ def _positive_seconds(name: str, value: Any) -> float:
     return v
 
 
+def _positive_budget(name: str, value: Any) -> float:
+    v = _number(name, value)
+    if v <= 0:
+        raise ConfigError(
+            f"{name}: expected a positive number of seconds per architecture, found {v}"
+        )
+    return v
+
+
 def _open_fraction(name: str, value: Any) -> float:
     v = _number(name, value)
     if not 0.0 < v < 1.0:
@@ -169,6 +179,15 @@ def _names(known: Callable[[], list[str]]) -> Check:
         return tuple(dict.fromkeys(value))
 
     return check
+
+
+def _learned(name: str, value: Any) -> tuple[str, ...]:
+    """Names of learned predictors (possibly none)."""
+    from zcfast._learned import LEARNED
+
+    if isinstance(value, (list, tuple)) and not value:
+        return ()
+    return _names(lambda: list(LEARNED))(name, value)
 
 
 def _int_pair(name: str, value: Any) -> tuple[int, int]:
@@ -323,11 +342,43 @@ class Settings:
         " result (zcfast.Ensemble); 1: a single formula",
         _int_at_least(1, MAX_ENSEMBLE),
     )
+    subsample: float | None = _setting(
+        0.8,
+        "share of the training architectures each run of an ensemble evolves on, drawn"
+        " without replacement (the others are its out-of-bag architectures); None: a"
+        " bootstrap sample (about 63 %)",
+        _optional(_open_fraction),
+    )
     baselines: bool = _setting(
         True,
         "with ensemble > 1, estimate the best single column out of bag too, and return it"
         " where the ensemble does not beat it (result.validation)",
         _boolean,
+    )
+    quantile_columns: bool = _setting(
+        True,
+        "with ensemble > 1 on a flat table, members also read each column's quantile among the"
+        " training architectures (q_<column>), not only its value",
+        _boolean,
+    )
+    learned: tuple[str, ...] = _setting(
+        (),
+        "learned predictors fitted on the same samples and estimated out of bag beside the"
+        " ensemble in result.validation (forest, boosting, gaussian_process, kernel_ridge;"
+        " scikit-learn); reported, never returned",
+        _learned,
+    )
+    cost_tolerance: float | None = _setting(
+        None,
+        "with costs=, return the cheapest formula of result.cost_front whose estimate is within"
+        " this of the best estimate",
+        _optional(_non_negative),
+    )
+    cost_budget: float | None = _setting(
+        None,
+        "with costs=, return the best formula of result.cost_front costing at most this many"
+        " seconds per architecture",
+        _optional(_positive_budget),
     )
     seed: int | None = _setting(
         None, "same seed, same result for any n_threads; None draws one (result.seed)", _seed
@@ -488,7 +539,7 @@ def _init_with_known_names(init: Any) -> Any:
         init(self, *args, **kwargs)
 
     __init__.__doc__ = init.__doc__
-    __init__.__signature__ = __import__("inspect").signature(init)  # type: ignore[attr-defined]
+    __init__.__signature__ = inspect.signature(init)  # type: ignore[attr-defined]
     return __init__
 
 

@@ -8,8 +8,9 @@ import numpy as np
 
 from zcfast import _core
 from zcfast._messages import describe_value
+from zcfast._params import Choice, check, fail
 from zcfast._validate import as_vector
-from zcfast.exceptions import ArgumentTypeError, UnknownNameError
+from zcfast.exceptions import ArgumentTypeError
 
 __all__ = ["kendall", "ndcg", "pearson", "precision", "spearman", "top_spearman", "weighted_tau"]
 
@@ -56,7 +57,7 @@ def pearson(a: object, b: object) -> float:
     Example
     -------
     >>> round(zcfast.pearson([1, 2, 3], [2, 4, 6.5]), 6)
-    0.998868
+    0.997949
     """
     return _core.pearson(as_vector(a, "a"), as_vector(b, "b"))
 
@@ -80,9 +81,7 @@ def _fraction(fraction: object) -> float:
     if isinstance(fraction, (bool, np.bool_)) or not isinstance(
         fraction, (int, float, np.integer, np.floating)
     ):
-        raise ArgumentTypeError(
-            f"fraction: expected a number in (0, 1], found {describe_value(fraction)}"
-        )
+        raise fail("fraction", "a number in (0, 1]", describe_value(fraction), ArgumentTypeError)
     try:
         return float(fraction)
     except OverflowError:  # an int beyond float's range; the core rejects inf
@@ -143,10 +142,7 @@ def measure(name: str, a: object, b: object, top_fraction: float = 0.1) -> float
         "weighted_tau": weighted_tau,
     }
     top = {"top_spearman": top_spearman, "precision": precision, "ndcg": ndcg}
-    if isinstance(name, str) and name in plain:
+    check("fitness", name, Choice(*plain, *top))
+    if name in plain:
         return plain[name](a, b)
-    if isinstance(name, str) and name in top:
-        return top[name](a, b, top_fraction)
-    raise UnknownNameError(
-        f"fitness: expected one of {[*plain, *top]}, found {describe_value(name)}"
-    )
+    return top[name](a, b, top_fraction)

@@ -8,14 +8,16 @@ read-only view.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from zcfast._formula import check_names
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
+from zcfast._messages import describe_value
+from zcfast._params import fail
+from zcfast.exceptions import ArgumentTypeError, ShapeError, UnknownNameError
 
 MIN_ROWS = 3
 
@@ -47,6 +49,30 @@ def is_two_dimensional(x: object) -> bool:
 
 def describe_shape(arr: np.ndarray) -> str:
     return f"a {arr.ndim}-D array of shape {arr.shape}"
+
+
+def require_columns(
+    arg: str, wanted: Sequence[str], available: Iterable[Any], user: str = "the expression uses"
+) -> None:
+    """The :class:`UnknownNameError` naming ``arg`` unless every column of ``wanted`` is among
+    ``available`` (what every table a proxy or expression reads is checked with)."""
+    available = list(available)
+    missing = [w for w in wanted if w not in available]
+    if missing:
+        found = f"no column named {missing} among {describe_value(available[:20], 200)}"
+        raise fail(arg, f"the columns {list(wanted)} {user}", found, UnknownNameError)
+
+
+def check_width(arg: str, values: np.ndarray, names: Sequence[str]) -> None:
+    """The :class:`ShapeError` naming ``arg`` unless ``values`` has one column per name."""
+    if values.shape[1] != len(names):
+        expected = f"{len(names)} columns ({', '.join(names)})"
+        raise fail(arg, expected, str(values.shape[1]), ShapeError)
+
+
+def _numeric(arr: np.ndarray, arg: str, hint: str = "") -> None:
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise fail(arg, "numeric values", f"dtype {arr.dtype}{hint}", ArgumentTypeError)
 
 
 def _float_or_nan(v: object) -> float:
@@ -110,21 +136,15 @@ def as_table(
         try:
             arr = as_array(matrix)
         except (ValueError, TypeError) as exc:
-            raise ShapeError(
-                f"{arg}: expected a 2-D array-like of numbers (n_archs, n_metrics), "
-                f"found {type(matrix).__name__} that NumPy cannot convert ({exc})"
-            ) from None
+            expected = "a 2-D array-like of numbers (n_archs, n_metrics)"
+            found = f"{type(matrix).__name__} that NumPy cannot convert ({exc})"
+            raise fail(arg, expected, found, ShapeError) from None
         if arr.dtype == object or arr.dtype.kind in "USV":
-            raise ArgumentTypeError(
-                f"{arg}: expected numeric values, found dtype {arr.dtype}"
-                " (non-numeric entries; pass a DataFrame to see which column)"
-            )
+            _numeric(arr, arg, " (non-numeric entries; pass a DataFrame to see which column)")
         if arr.ndim != 2:
-            raise ShapeError(
-                f"{arg}: expected a 2-D array (n_archs, n_metrics), found {describe_shape(arr)}"
-            )
-        if arr.dtype.kind not in "biuf":
-            raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
+            expected = "a 2-D array (n_archs, n_metrics)"
+            raise fail(arg, expected, describe_shape(arr), ShapeError)
+        _numeric(arr, arg)
         values = arr.astype(np.float64, copy=True)
         names = (
             _check_names(feature_names, values.shape[1], arg)
@@ -132,13 +152,11 @@ def as_table(
             else tuple(f"x{i}" for i in range(values.shape[1]))
         )
     if values.shape[0] == 0 or values.shape[1] == 0:
-        raise ShapeError(
-            f"{arg}: expected at least {min_rows} row(s) and 1 column, found shape {values.shape}"
-        )
+        expected = f"at least {min_rows} row(s) and 1 column"
+        raise fail(arg, expected, f"shape {values.shape}", ShapeError)
     if values.shape[0] < min_rows:
-        raise ShapeError(
-            f"{arg}: expected at least {min_rows} rows (architectures), found {values.shape[0]}"
-        )
+        expected = f"at least {min_rows} rows (architectures)"
+        raise fail(arg, expected, str(values.shape[0]), ShapeError)
     values.setflags(write=False)
     return Table(values=values, names=names)
 
@@ -150,7 +168,7 @@ def _frame_values(
     the columns named ``wanted``, in that order, when given."""
     if type(frame).__name__ == "LazyFrame":
         frame = frame.collect()
-    labels = [_label_name(label) for label in frame.columns]
+    labels = [label_name(label) for label in frame.columns]
     positions = list(range(len(labels))) if wanted is None else _positions(labels, wanted, arg)
     names = tuple(labels[j] for j in positions)
     if _is_polars(frame):
@@ -163,17 +181,10 @@ def _frame_values(
 
 
 def _positions(labels: list[str], wanted: Sequence[str], arg: str) -> list[int]:
-    missing = [n for n in wanted if n not in labels]
-    if missing:
-        raise UnknownNameError(
-            f"{arg}: expected columns {list(wanted)} used by the expression,"
-            f" found no column named {missing}"
-        )
+    require_columns(arg, wanted, labels)
     repeated = [n for n in wanted if labels.count(n) > 1]
     if repeated:
-        raise InvalidValueError(
-            f"{arg}: expected one column per name, found several named {repeated}"
-        )
+        raise fail(arg, "one column per name", f"several named {repeated}")
     return [labels.index(n) for n in wanted]
 
 
@@ -184,7 +195,7 @@ def frame_columns(frame: object, names: Sequence[str], arg: str = "matrix") -> T
     return Table(values=values, names=found)
 
 
-def _label_name(label: object) -> str:
+def label_name(label: object) -> str:
     # A pandas MultiIndex gives tuples; their levels joined read better than a tuple's repr.
     if isinstance(label, tuple):
         return ".".join(str(part) for part in label)
@@ -196,15 +207,13 @@ def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
         import polars as pl
 
         if not (col.dtype.is_numeric() or col.dtype == pl.Boolean):
-            raise ArgumentTypeError(
-                f"{arg}: expected numeric columns, found column {name!r} of type {col.dtype}"
-            )
+            found = f"column {name!r} of type {col.dtype}"
+            raise fail(arg, "numeric columns", found, ArgumentTypeError)
         return col.cast(pl.Float64).to_numpy().astype(np.float64, copy=True)
     arr = np.asarray(col)
     if arr.dtype.kind == "c" or "complex" in str(getattr(col, "dtype", "")):
-        raise ArgumentTypeError(
-            f"{arg}: expected real numeric columns, found column {name!r} of type {col.dtype}"
-        )
+        found = f"column {name!r} of type {col.dtype}"
+        raise fail(arg, "real numeric columns", found, ArgumentTypeError)
     if arr.dtype.kind not in "biuf":
         try:
             import pandas as pd
@@ -213,9 +222,8 @@ def _numeric_column(col: Any, name: str, arg: str) -> np.ndarray:
                 return np.asarray(col.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
         except ImportError:  # pragma: no cover - pandas input implies pandas
             pass
-        raise ArgumentTypeError(
-            f"{arg}: expected numeric columns, found column {name!r} of type {arr.dtype}"
-        )
+        found = f"column {name!r} of type {arr.dtype}"
+        raise fail(arg, "numeric columns", found, ArgumentTypeError)
     return arr.astype(np.float64, copy=True)
 
 
@@ -224,61 +232,52 @@ def _check_names(
 ) -> tuple[str, ...]:
     out = check_names(names, what)
     if len(out) != n_cols:
-        raise ShapeError(
-            f"{what}: expected {n_cols} names (one per column of {arg}), found {len(out)}"
-        )
+        expected = f"{n_cols} names (one per column of {arg})"
+        raise fail(what, expected, str(len(out)), ShapeError)
     return out
 
 
 def as_targets(targets: object, n_rows: int, arg: str = "targets") -> np.ndarray:
     """A fresh float64 vector of ``n_rows`` finite, non-constant values."""
     if is_dataframe(targets):
-        raise ShapeError(f"{arg}: expected a 1-D sequence of accuracies, found a DataFrame")
-    try:
-        arr = as_array(targets)
-    except (ValueError, TypeError):
-        raise ShapeError(
-            f"{arg}: expected a 1-D sequence of numbers, found {type(targets).__name__}"
-        ) from None
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
+        raise fail(arg, "a 1-D sequence of accuracies", "a DataFrame", ShapeError)
+    arr = _vector(targets, arg)
     if arr.ndim != 1:
-        raise ShapeError(
-            f"{arg}: expected a 1-D array of length {n_rows}, found {describe_shape(arr)}"
-        )
+        expected = f"a 1-D array of length {n_rows}"
+        raise fail(arg, expected, describe_shape(arr), ShapeError)
     if arr.shape[0] != n_rows:
-        raise ShapeError(
-            f"{arg}: expected one value per matrix row ({n_rows}), found {arr.shape[0]} values"
-        )
+        expected = f"one value per matrix row ({n_rows})"
+        raise fail(arg, expected, f"{arr.shape[0]} values", ShapeError)
     out = arr.astype(np.float64, copy=True)
     bad = ~np.isfinite(out)
     if bad.any():
         i = int(np.argmax(bad))
-        raise InvalidValueError(
-            f"{arg}: expected finite values, found {out[i]} at position {i}"
-            f" ({int(bad.sum())} non-finite in total)"
-        )
+        found = f"{out[i]} at position {i} ({int(bad.sum())} non-finite in total)"
+        raise fail(arg, "finite values", found)
     if np.all(out == out[0]):
-        raise InvalidValueError(
-            f"{arg}: expected values that are not all equal, found every value equal to {out[0]}"
-        )
+        found = f"every value equal to {out[0]}"
+        raise fail(arg, "values that are not all equal", found)
     out.setflags(write=False)
     return out
 
 
 def as_vector(x: object, arg: str) -> np.ndarray:
     """A float64 1-D view or copy of ``x`` for the correlation functions (no other checks)."""
-    try:
-        arr = x if type(x) is np.ndarray else as_array(x)
-    except (ValueError, TypeError):
-        raise ShapeError(
-            f"{arg}: expected a 1-D sequence of numbers, found {type(x).__name__} that NumPy"
-            " cannot convert"
-        ) from None
+    arr = x if type(x) is np.ndarray else _vector(x, arg)
     if arr.dtype != np.float64:
-        if arr.dtype.kind not in "biuf":
-            raise ArgumentTypeError(f"{arg}: expected numeric values, found dtype {arr.dtype}")
+        _numeric(arr, arg)
         arr = arr.astype(np.float64)
     if arr.ndim != 1:
-        raise ShapeError(f"{arg}: expected a 1-D array, found {describe_shape(arr)}")
+        raise fail(arg, "a 1-D array", describe_shape(arr), ShapeError)
+    return arr
+
+
+def _vector(x: object, arg: str) -> np.ndarray:
+    """``x`` as a numeric array (of any shape) for a 1-D sequence of numbers ``arg``."""
+    try:
+        arr = as_array(x)
+    except (ValueError, TypeError):
+        found = f"{type(x).__name__} that NumPy cannot convert"
+        raise fail(arg, "a 1-D sequence of numbers", found, ShapeError) from None
+    _numeric(arr, arg)
     return arr

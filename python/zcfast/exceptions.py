@@ -19,6 +19,7 @@ __all__ = [
     "InvalidValueError",
     "MissingDependencyError",
     "ModelError",
+    "ProxyRangeWarning",
     "ShapeError",
     "UnknownNameError",
     "ZcfastError",
@@ -72,3 +73,8 @@ class ExecutorError(ZcfastError, RuntimeError):
 class InternalError(ZcfastError, RuntimeError):
     """A bug in zcfast: the Rust core failed in a way input checks should have prevented (a
     panic caught at the binding). Please report it with the input that caused it."""
+
+
+class ProxyRangeWarning(UserWarning):
+    """A proxy is applied to values far outside those it was evolved on (proxies computed on
+    another batch, dataset, input size or task), so its ranking may not carry over."""

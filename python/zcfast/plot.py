@@ -10,7 +10,7 @@ import polars as pl
 
 from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
-from zcfast.exceptions import MissingDependencyError
+from zcfast._params import missing_dependency
 
 __all__ = [
     "plot_front",
@@ -48,9 +48,7 @@ def _pyplot() -> Any:
             matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise MissingDependencyError(
-            "plotting needs matplotlib: pip install 'zcfast[plot]'"
-        ) from None
+        raise missing_dependency("matplotlib", "plotting", "'zcfast[plot]'") from None
     return plt
 
 
@@ -69,7 +67,10 @@ def plot_history(result: EvolutionRecord, ax: Any = None) -> Any:
 
     Example
     -------
-    >>> zcfast.plot.plot_history(result)  # doctest: +SKIP
+    >>> X, y = zcfast.datasets.features_and_targets(zcfast.datasets.load_demo())
+    >>> result = zcfast.evolve(X, y, generations=5, population_size=100, seed=0)
+    >>> zcfast.plot.plot_history(result).get_ylabel()
+    'spearman'
     """
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]
@@ -184,8 +185,11 @@ def plot_trajectory(result: SearchRecord, ax: Any = None, accuracy: Any = None) 
 
     Example
     -------
-    >>> accuracy = dict(zip(df["arch"], df["val_accuracy"]))          # doctest: +SKIP
-    >>> zcfast.plot.plot_trajectory(search_result, accuracy=accuracy)  # doctest: +SKIP
+    >>> df = zcfast.datasets.load_demo()
+    >>> search_result = zcfast.search("nb201", proxy="fisher", table=df, budget=50, seed=0)
+    >>> accuracy = dict(zip(df["arch"], df["val_accuracy"]))
+    >>> zcfast.plot.plot_trajectory(search_result, accuracy=accuracy).get_xlabel()
+    'proxy evaluations'
     """
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(6, 3.5))[1]
@@ -217,8 +221,12 @@ def plot_pareto(table: pl.DataFrame, front: pl.DataFrame, x: str, y: str, ax: An
 
     Example
     -------
-    >>> front = zcfast.pareto_front(df, maximize=["score"], minimize=["ms"])  # doctest: +SKIP
-    >>> zcfast.plot.plot_pareto(df, front, "edgegpu_latency", "score")  # doctest: +SKIP
+    >>> df = pl.DataFrame({"score": [0.9, 0.8, 0.5, 0.7],
+    ...                    "edgegpu_latency": [9.0, 5.0, 2.0, 6.0]})
+    >>> front = zcfast.pareto_front(df, maximize=["score"], minimize=["edgegpu_latency"])
+    >>> front["score"].to_list()      # (0.7, 6.0) is dominated by (0.8, 5.0)
+    [0.9, 0.8, 0.5]
+    >>> ax = zcfast.plot.plot_pareto(df, front, "edgegpu_latency", "score")
     """
     plt = _pyplot()
     ax = ax if ax is not None else plt.subplots(figsize=(5, 3.5))[1]

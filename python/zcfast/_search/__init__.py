@@ -33,18 +33,33 @@ from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN
 from zcfast._messages import describe_value
-from zcfast._params import Bool, Choice, Int, Optional, Real, check
+from zcfast._params import (
+    Bool,
+    Choice,
+    Constraint,
+    Func,
+    Int,
+    Optional,
+    Real,
+    check,
+    check_all,
+    fail,
+    found_type,
+)
 from zcfast._search._algorithms import ALGORITHMS, Archive, Exhausted, make_algorithm
 from zcfast._search._scorers import (
     CallableScorer,
     LiveScorer,
     Scorer,
     TableScorer,
+    check_live_proxy,
+    check_table,
     number_from_callable,
+    raised_on,
     space_key,
     table_keys,
 )
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError, UnknownNameError
+from zcfast.exceptions import ArgumentTypeError, ConfigError, UnknownNameError
 from zcfast.spaces import check_space
 
 __all__ = ["ALGORITHMS", "SearchResult", "search"]
@@ -301,7 +316,7 @@ def search(
     sp = check_space(space, "moves")
     _check_search_args(algorithm, budget, time_budget, population_size, sample_size, top_k, seed)
     if (top_k is None) != (evaluator is None):
-        raise ConfigError("top_k, evaluator: expected both (multi-fidelity) or neither, found one")
+        raise fail("top_k, evaluator", "both (multi-fidelity) or neither", "one", ConfigError)
     live = table is None and inputs is not None
     progress = check("progress", live if progress is None else progress, Bool())
     batch = check("batch_size", batch_size, Optional(Int(1)))
@@ -369,13 +384,14 @@ def _as_polars(table: Any) -> Any:
     if type(table).__module__.startswith("pandas") and hasattr(table, "columns"):
         columns = [str(c) for c in table.columns]
         if len(set(columns)) != len(columns):
-            raise InvalidValueError(f"table: expected unique column names, found {columns[:20]}")
+            raise fail("table", "unique column names", str(columns[:20]))
         return pl.from_pandas(table.set_axis(columns, axis=1))
     if isinstance(table, (str, bytes)) or hasattr(table, "__fspath__"):
-        raise ArgumentTypeError(
-            f"table: expected a DataFrame (read a file with zcfast.datasets.read_table or"
-            f" load_suite_zero first), found the path {describe_value(str(table))}"
+        expected = (
+            "a DataFrame (read a file with zcfast.datasets.read_table or load_suite_zero first)"
         )
+        found = f"the path {describe_value(str(table))}"
+        raise fail("table", expected, found, ArgumentTypeError)
     return table
 
 
@@ -385,12 +401,20 @@ def _as_proxy(proxy: Any) -> Expression | Ensemble | Callable[[str], float]:
     if isinstance(proxy, str):
         # a column (table mode) or a zcfast.metrics proxy (live mode), whatever its name
         return Expression(("x0",), (proxy,))
-    if callable(proxy):
-        return proxy
-    raise ArgumentTypeError(
-        "proxy: expected a zcfast.Expression or Ensemble, a proxy name or a callable"
-        f" arch -> score, found {type(proxy).__name__}"
-    )
+    return check("proxy", proxy, _PROXY)
+
+
+_PROXY = Func("a zcfast.Expression or Ensemble, a proxy name or a callable arch -> score")
+#: What :func:`search` takes (besides the space, proxy and data).
+_SEARCH_ARGS: dict[str, Constraint[Any]] = {
+    "algorithm": Choice(*ALGORITHMS),
+    "budget": Int(1),
+    "population_size": Int(1),
+    "sample_size": Int(1),
+    "top_k": Optional(Int(1)),
+    "time_budget": Optional(Real(0.0, open_low=True, infinite=True)),
+    "seed": Int(0, 2**64 - 1),
+}
 
 
 def _check_search_args(
@@ -402,40 +426,26 @@ def _check_search_args(
     top_k: Any,
     seed: Any,
 ) -> None:
-    check("algorithm", algorithm, Choice(*ALGORITHMS))
-    for name, value in (
-        ("budget", budget),
-        ("population_size", population_size),
-        ("sample_size", sample_size),
-    ):
-        check(name, value, Int(1))
-    check("top_k", top_k, Optional(Int(1)))
-    check("time_budget", time_budget, Optional(Real(0.0, open_low=True, infinite=True)))
-    check("seed", seed, Int(0, 2**64 - 1))
+    args = {"algorithm": algorithm, "budget": budget, "time_budget": time_budget}
+    args |= {"population_size": population_size, "sample_size": sample_size}
+    check_all(args | {"top_k": top_k, "seed": seed}, _SEARCH_ARGS)
 
 
 def _scorer(
     space: Any, proxy: Any, table: Any, arch_column: str, *, live: dict[str, Any]
 ) -> Scorer:
+    modes = "a table (table mode) or inputs and labels (live mode)"
     if table is not None and live["inputs"] is not None:
-        raise ConfigError("table, inputs: expected one of them (table or live mode), found both")
+        raise fail("table, inputs", f"one of them: {modes}", "both", ConfigError)
     if callable(proxy) and not isinstance(proxy, (Expression, Ensemble)):
         domain = None
         if table is not None:
-            if not isinstance(table, pl.DataFrame):
-                raise ArgumentTypeError(
-                    f"table: expected a polars or pandas DataFrame with an {arch_column!r}"
-                    f" column, found {type(table).__name__}"
-                )
-            domain = table_keys(space, table, arch_column)
+            domain = table_keys(space, check_table(table, arch_column), arch_column)
         return CallableScorer(proxy, domain)
     if table is not None:
         return TableScorer(space, proxy, table, arch_column)
     if live["inputs"] is None:
-        raise ConfigError(
-            "table, inputs: expected a table (table mode) or inputs and labels (live mode),"
-            " found neither"
-        )
+        raise fail("table, inputs", modes, "neither", ConfigError)
     return _live_scorer(space, proxy, live)
 
 
@@ -445,12 +455,7 @@ def _live_scorer(space: Any, proxy: Expression | Ensemble, live: dict[str, Any])
     from zcfast.metrics._options import resolve_options
 
     check_space(space, "builder")
-    unknown = [f for f in proxy.features if f not in PROXIES]
-    if unknown and not proxy.is_layerwise:
-        raise UnknownNameError(
-            f"proxy: expected a formula over zcfast.metrics.PROXIES for a live search, found"
-            f" the columns {unknown}"
-        )
+    check_live_proxy(proxy)
     overrides = {"seed": live["seed"]}
     overrides |= {k: live[k] for k in ("device", "n_threads") if live[k] is not None}
     options = resolve_options(live["options"], overrides, "search")
@@ -476,27 +481,25 @@ def _known(
     if known is None:
         return {}
     if evaluate is None:
-        raise ConfigError(
-            "known: expected top_k and evaluator too (the known architectures compete with the"
-            " proxy's top candidates by the evaluator), found known without them"
+        expected = (
+            "top_k and evaluator too (the known architectures compete with the proxy's top"
+            " candidates by the evaluator)"
         )
+        raise fail("known", expected, "known without them", ConfigError)
     known = _as_polars(known)
     if isinstance(known, pl.DataFrame):
         values = [c for c in known.columns if c != arch_column and known.schema[c].is_numeric()]
         if arch_column not in known.columns or len(values) != 1:
-            raise InvalidValueError(
-                f"known: expected a table with an {arch_column!r} column and one numeric"
-                f" column, found columns {known.columns[:20]}"
-            )
+            expected = f"a table with an {arch_column!r} column and one numeric column"
+            raise fail("known", expected, f"columns {known.columns[:20]}")
         pairs: list[tuple[Any, Any]] = list(
             zip(known[arch_column].to_list(), known[values[0]].to_list())
         )
     elif isinstance(known, Mapping):
         pairs = list(known.items())
     else:
-        raise ArgumentTypeError(
-            f"known: expected a mapping arch -> evaluation or a table, found {type(known).__name__}"
-        )
+        expected = "a mapping arch -> evaluation or a table"
+        raise fail("known", expected, found_type(known), ArgumentTypeError)
     out: dict[str, float] = {}
     for arch, value in pairs:
         key = space_key(space, arch, "known")
@@ -504,7 +507,7 @@ def _known(
         if math.isfinite(v):
             out[key] = v
     if not out:
-        raise InvalidValueError("known: expected at least one finite evaluation, found none")
+        raise fail("known", "at least one finite evaluation", "none")
     return out
 
 
@@ -534,30 +537,20 @@ def _evaluator(
 ) -> Callable[[str], float | None]:
     if isinstance(evaluator, str):
         if table is None or not isinstance(table, pl.DataFrame) or evaluator not in table.columns:
-            raise UnknownNameError(
-                f"evaluator: expected a column of the table, found {evaluator!r}"
-            )
+            raise fail("evaluator", "a column of the table", repr(evaluator), UnknownNameError)
         if not table.schema[evaluator].is_numeric():
-            raise ArgumentTypeError(
-                f"evaluator: expected a numeric column, found {evaluator!r} of type"
-                f" {table.schema[evaluator]}"
-            )
+            found = f"{evaluator!r} of type {table.schema[evaluator]}"
+            raise fail("evaluator", "a numeric column", found, ArgumentTypeError)
         column = table[evaluator].cast(pl.Float64).fill_nan(None).to_list()
         by_arch = dict(zip(table_keys(space, table, arch_column), column))
         return lambda a: by_arch.get(a)
-    if not callable(evaluator):
-        raise ArgumentTypeError(
-            f"evaluator: expected a callable or a table column, found {type(evaluator).__name__}"
-        )
+    check("evaluator", evaluator, Func("a callable or a table column"))
 
     def call(a: str) -> float | None:
         try:
             value = evaluator(a)
         except Exception as exc:
-            raise InvalidValueError(
-                "evaluator: expected a value for every architecture it is given, found that it"
-                f" raised on {a}: {describe_value(exc, 300)}"
-            ) from exc
+            raise raised_on("evaluator", "a value", a, exc) from exc
         v = number_from_callable("evaluator", value, a)
         return v if math.isfinite(v) else None
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,15 @@ from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN, LayerTable
 from zcfast._messages import describe_value
+from zcfast._params import Choice, Instance, check, fail
 from zcfast._search._algorithms import worst_if_invalid
+from zcfast._validate import require_columns
 from zcfast.exceptions import (
     ArgumentTypeError,
-    InvalidValueError,
+    ProxyRangeWarning,
     ShapeError,
     UnknownNameError,
+    ZcfastError,
 )
 
 __all__ = [
@@ -44,6 +48,10 @@ __all__ = [
 
 #: Prefix of the cache stores a live search keeps under ``out=``.
 _CACHE_PREFIX = "scores-"
+#: A live search warns once this many candidates are scored if, on average, more than
+#: :data:`_OUTSIDE_SHARE` of an ensemble's members score them outside their training range.
+_OUTSIDE_AFTER = 8
+_OUTSIDE_SHARE = 0.5
 
 
 class Scorer:
@@ -83,18 +91,8 @@ class TableScorer(Scorer):
             keys = unique_keys(space, layers.archs)
             scores = proxy.evaluate(layers)
         else:
-            if not isinstance(table, pl.DataFrame):
-                raise ArgumentTypeError(
-                    f"table: expected a polars or pandas DataFrame with an {arch_column!r} column"
-                    f" (one row per architecture) and the proxy's columns, found"
-                    f" {type(table).__name__}"
-                )
-            missing = [c for c in proxy.features if c not in table.columns]
-            if missing:
-                raise UnknownNameError(
-                    f"table: expected the columns the proxy reads {proxy.features},"
-                    f" found no column named {missing}"
-                )
+            check_table(table, arch_column)
+            require_columns("table", proxy.features, table.columns, "the proxy reads")
             keys = table_keys(space, table, arch_column)
             scores = proxy.evaluate(table)
         self.scores = dict(zip(keys, (worst_if_invalid(s) for s in scores)))
@@ -127,10 +125,7 @@ class CallableScorer(Scorer):
         try:
             value = self.fn(key)
         except Exception as exc:
-            raise InvalidValueError(
-                f"proxy: expected the callable to return a score for every architecture, found"
-                f" that it raised on {key}: {describe_value(exc, 300)}"
-            ) from exc
+            raise raised_on("proxy", "the callable to return a score", key, exc) from exc
         return worst_if_invalid(number_from_callable("proxy", value, key))
 
 
@@ -141,22 +136,14 @@ class LiveScorer(Scorer):
     def __init__(
         self, proxy: Expression | Ensemble, job: Any, session_args: dict[str, Any]
     ) -> None:
-        from zcfast import metrics
-
         self.proxy, self.job = proxy, job
-        if not proxy.is_layerwise:
-            unknown = [f for f in proxy.features if f not in metrics.PROXIES]
-            if unknown:
-                raise UnknownNameError(
-                    f"proxy: expected a formula over zcfast.metrics.PROXIES for a live search,"
-                    f" found the columns {unknown}"
-                )
         out = session_args.pop("out", None)
         self.cache: dict[str, float] = {}
         if out is not None:
             session_args["out"] = self._store_for(Path(out))
         self.session_args = session_args
         self.session: Any = None
+        self.outside: list[float] = []  # ProxyRangeWarning's evidence, until it is decided
 
     def _store_for(self, root: Path) -> Path:
         """The cache store for this job under ``root``: one whose rows fit (same space, task,
@@ -216,19 +203,40 @@ class LiveScorer(Scorer):
         ok = rows.filter(pl.col("error").is_null())
         scores: dict[str, float] = dict.fromkeys(rows["arch"].to_list(), -math.inf)
         if ok.height:
+            inputs: Any
             if self.proxy.is_layerwise:
-                values = self.proxy.evaluate(LayerTable.from_frame(ok.drop("error"), ARCH_COLUMN))
+                inputs = LayerTable.from_frame(ok.drop("error"), ARCH_COLUMN)
                 archs = list(dict.fromkeys(ok["arch"].to_list()))
             else:
                 # the columns the expression does not read were not computed: zeros
-                matrix = np.zeros((ok.height, len(self.proxy.feature_names)))
+                inputs = np.zeros((ok.height, len(self.proxy.feature_names)))
                 for i, name in enumerate(self.proxy.feature_names):
                     if name in ok.columns:
-                        matrix[:, i] = ok[name].to_numpy()
-                values = self.proxy.evaluate(matrix)
+                        inputs[:, i] = ok[name].to_numpy()
                 archs = ok["arch"].to_list()
+            values = self.proxy.evaluate(inputs)
             scores.update(zip(archs, (worst_if_invalid(v) for v in np.asarray(values))))
+            self._check_range(inputs)
         return scores
+
+    def _check_range(self, inputs: Any) -> None:
+        """Warn (once) when an ensemble's members score the first candidates mostly outside
+        the range they scored their training architectures in: the proxy was evolved on
+        values computed another way, and its ranking may not carry over."""
+        if not isinstance(self.proxy, Ensemble) or len(self.outside) >= _OUTSIDE_AFTER:
+            return
+        self.outside.extend(self.proxy.outside_reference(inputs).tolist())
+        share = float(np.mean(self.outside))
+        if len(self.outside) >= _OUTSIDE_AFTER and share > _OUTSIDE_SHARE:
+            warnings.warn(
+                f"proxy: on the first {len(self.outside)} candidates, {share:.0%} of the"
+                " ensemble's member scores fall outside the range they had on its training"
+                " architectures: it was evolved on proxies computed another way (batch, data,"
+                " input size or task), so its ranking may not carry over; evolve it on"
+                " architectures scored like these (metrics.score_archs with the same inputs)",
+                ProxyRangeWarning,
+                stacklevel=2,
+            )
 
 
 def number_from_callable(arg: str, value: object, key: str) -> float:
@@ -241,9 +249,31 @@ def number_from_callable(arg: str, value: object, key: str) -> float:
             return math.inf if value > 0 else -math.inf  # type: ignore[operator]
         except (TypeError, ValueError):
             pass
-    raise ArgumentTypeError(
-        f"{arg}: expected the callable to return a number, found {describe_value(value)} for {key}"
-    )
+    found = f"{describe_value(value)} for {key}"
+    raise fail(arg, "the callable to return a number", found, ArgumentTypeError)
+
+
+def raised_on(arg: str, expected: str, key: str, exc: Exception) -> ZcfastError:
+    """The error for a user's callable ``arg`` that raised ``exc`` on the architecture ``key``."""
+    found = f"that it raised on {key}: {describe_value(exc, 300)}"
+    return fail(arg, f"{expected} for every architecture", found)
+
+
+def check_live_proxy(proxy: Expression | Ensemble) -> None:
+    """A live search computes the proxies a flat formula reads: they must be
+    :data:`zcfast.metrics.PROXIES`."""
+    from zcfast import metrics
+
+    unknown = [f for f in proxy.features if f not in metrics.PROXIES]
+    if unknown and not proxy.is_layerwise:
+        expected = "a formula over zcfast.metrics.PROXIES for a live search"
+        raise fail("proxy", expected, f"the columns {unknown}", UnknownNameError)
+
+
+def check_table(table: Any, arch_column: str) -> pl.DataFrame:
+    """``table`` if it is a (polars, or converted pandas) DataFrame of architectures."""
+    what = f"a polars or pandas DataFrame with an {arch_column!r} column (one row per architecture)"
+    return check("table", table, Instance(pl.DataFrame, what=what))
 
 
 def unique_keys(space: Any, archs: Any) -> list[str]:
@@ -252,21 +282,15 @@ def unique_keys(space: Any, archs: Any) -> list[str]:
     if len(set(keys)) != len(keys):
         seen: set[str] = set()
         twice = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise InvalidValueError(
-            f"table: expected one row per architecture, found {twice} more than once"
-        )
+        raise fail("table", "one row per architecture", f"{twice} more than once")
     return keys
 
 
 def table_keys(space: Any, table: Any, arch_column: str) -> list[str]:
     """The space's keys of a flat table's ``arch_column``."""
-    if not isinstance(arch_column, str) or arch_column not in table.columns:
-        raise UnknownNameError(
-            f"arch_column: expected a column of the table {table.columns[:20]}, found"
-            f" {describe_value(arch_column)}"
-        )
+    check("arch_column", arch_column, Choice(*table.columns, note="the table's columns"))
     if table.height == 0:
-        raise ShapeError("table: expected at least one architecture, found an empty table")
+        raise fail("table", "at least one architecture", "an empty table", ShapeError)
     return unique_keys(space, table[arch_column].to_list())
 
 
@@ -275,6 +299,4 @@ def space_key(space: Any, arch: Any, arg: str) -> str:
     try:
         return str(space.key(arch))
     except Exception as exc:
-        raise InvalidValueError(
-            f"{arg}: expected architectures of {space.name}, found {arch!r} ({exc})"
-        ) from None
+        raise fail(arg, f"architectures of {space.name}", f"{arch!r} ({exc})") from None

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zcfast.exceptions import InvalidValueError
+from zcfast._params import fail
+from zcfast.exceptions import ConfigError
 
 __all__ = [
     "INTERRUPTED",
@@ -41,10 +42,14 @@ def check_writable(path: Path | None, option: str) -> None:
         or not os.access(parent, os.W_OK)
         or (path.exists() and not os.access(path, os.W_OK))
     ):
-        raise InvalidValueError(
-            f"{option}: expected a writable file path, found {str(path)!r} (a directory, or"
-            " a folder that does not exist or cannot be written)"
-        )
+        found = f"{str(path)!r} (a directory, or a folder that does not exist or cannot be written)"
+        raise fail(option, "a writable file path", found)
+
+
+def exactly_one(options: str, first: bool, second: bool) -> None:
+    """Refuse both or neither of two options that go together (``"FILE, --demo"``)."""
+    if first == second:
+        raise fail(options, "exactly one of them", "both" if first else "neither", ConfigError)
 
 
 def write_json(path: Path, payload: Any, option: str = "--out") -> None:
@@ -55,10 +60,8 @@ def write_json(path: Path, payload: Any, option: str = "--out") -> None:
         path.write_text(text)
     except OSError as exc:
         print(text)
-        raise InvalidValueError(
-            f"{option}: expected to write {str(path)!r}, found {exc.strerror or exc}; the"
-            " result was printed to stdout instead"
-        ) from None
+        found = f"{exc.strerror or exc}; the result was printed to stdout instead"
+        raise fail(option, f"to write {str(path)!r}", found) from None
 
 
 def add_torch_options(p: argparse.ArgumentParser, *, task: bool = True) -> None:

@@ -10,6 +10,7 @@ held-out architectures; ``zcfast evolve --demo`` does so on the benchmark zcfast
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -23,11 +24,12 @@ from zcfast._ensemble import Ensemble
 from zcfast._evolve import evolve, evolve_layerwise
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN, LayerTable
+from zcfast._params import fail
 from zcfast._result import EvolveResult
 from zcfast._settings import Settings
 from zcfast._stats import kendall, spearman
-from zcfast.cli._common import check_writable, note, write_json
-from zcfast.exceptions import ConfigError, InvalidValueError, ZcfastError
+from zcfast.cli._common import check_writable, exactly_one, note, write_json
+from zcfast.exceptions import ConfigError, ZcfastError
 
 __all__ = ["add_evolve_parsers", "run_evolve", "run_score"]
 
@@ -62,10 +64,12 @@ class Benchmark:
         return self.data[idx]
 
     def evolve(
-        self, idx: np.ndarray, settings: Settings, progress: bool, missing: str
+        self, idx: np.ndarray, settings: Settings, progress: bool, missing: str, costs: Any
     ) -> EvolveResult:
         run = evolve_layerwise if self.layerwise else evolve
-        return run(self.subset(idx), self.y[idx], settings, missing=missing, progress=progress)
+        return run(
+            self.subset(idx), self.y[idx], settings, missing=missing, progress=progress, costs=costs
+        )
 
     def correlations(self, expr: Expression | Ensemble, idx: np.ndarray) -> dict[str, Any]:
         scores = expr.evaluate(self.subset(idx))
@@ -96,9 +100,7 @@ class Benchmark:
 
 
 def _load(args: argparse.Namespace) -> Benchmark:
-    if args.demo == (args.file is not None):
-        found = "both" if args.demo else "neither"
-        raise ConfigError(f"FILE, --demo: expected exactly one of them, found {found}")
+    exactly_one("FILE, --demo", args.file is not None, args.demo)
     return _load_layers(args) if args.layerwise else _load_flat(args)
 
 
@@ -136,9 +138,7 @@ def _load_layers(args: argparse.Namespace) -> Benchmark:
         source = "zcfast demo benchmark, per-layer primitives (NB201 on digits)"
     else:
         if args.targets is None:
-            raise ConfigError(
-                "--targets: expected an accuracy table with --layerwise FILE, found none"
-            )
+            raise fail("--targets", "an accuracy table with --layerwise FILE", "none", ConfigError)
         frame, accuracy = datasets.read_table(args.file), datasets.read_table(args.targets)
         source = f"{args.file} with accuracies from {args.targets}"
     if "error" in frame.columns:  # failed architectures of layer_primitives_many
@@ -147,10 +147,8 @@ def _load_layers(args: argparse.Namespace) -> Benchmark:
     by_arch = datasets.accuracy_by_arch(accuracy, args.target)
     known = np.array([a in by_arch for a in table.archs])
     if not known.any():
-        raise InvalidValueError(
-            f"targets: expected accuracies for the architectures of {source}, found none"
-            f" (e.g. {table.archs[0]!r})"
-        )
+        expected = f"accuracies for the architectures of {source}"
+        raise fail("targets", expected, f"none (e.g. {table.archs[0]!r})")
     table = table.select_archs(known)
     y = np.array([by_arch[a] for a in table.archs], dtype=np.float64)
     return Benchmark(table, y, source)
@@ -170,15 +168,11 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
     bench = _load(args)
     n = len(bench.y)
     if n < 3:
-        raise InvalidValueError(
-            f"FILE: expected at least 3 architectures with a target to evolve on, found {n} in"
-            f" {bench.source}"
-        )
+        expected = "at least 3 architectures with a target to evolve on"
+        raise fail("FILE", expected, f"{n} in {bench.source}")
     if not 3 <= args.train_size <= n:
-        raise ConfigError(
-            f"--train-size: expected an int between 3 and {n} (the architectures), found"
-            f" {args.train_size}"
-        )
+        expected = f"an int between 3 and {n} (the architectures)"
+        raise fail("--train-size", expected, str(args.train_size), ConfigError)
     order = np.random.default_rng(args.seed).permutation(n)
     train, test = np.sort(order[: args.train_size]), np.sort(order[args.train_size :])
     print(
@@ -186,7 +180,8 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         f" training on {len(train)}"
     )
     missing = "raise" if args.missing == "sentinel" and not bench.layerwise else args.missing
-    result = bench.evolve(train, settings, progress=not args.no_progress, missing=missing)
+    costs = _read_costs(args.costs)
+    result = bench.evolve(train, settings, not args.no_progress, missing, costs)
     best = result.best
     train_corr = bench.correlations(best, train)
     test_corr = bench.correlations(best, test) if len(test) >= 3 else None
@@ -218,6 +213,15 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
             print(
                 f"baseline: best single metric on held-out: {single[0]} (spearman {single[1]:.4f})"
             )
+    if result.cost_front is not None:
+        chosen = result.cost_front.filter(pl.col("chosen"))
+        if chosen.height:
+            print(
+                f"cost:     {chosen['cost'].item():.4g} s per architecture (cost front row chosen)"
+            )
+        print(
+            f"front:    {result.cost_front.height} formulas from cheapest to best (--out has them)"
+        )
     if args.out is not None:
         payload: dict[str, Any] = result.to_dict()
         payload.update(
@@ -234,7 +238,20 @@ def _cmd_evolve(args: argparse.Namespace) -> int:
         shown = test if len(test) >= 3 else train
         plot_result(result, bench.subset(shown), bench.y[shown], path=args.plot)
         print(f"plot:     {args.plot}")
-    return 0
+    return 130 if result.interrupted else 0
+
+
+def _read_costs(path: Path | None) -> dict[str, Any] | None:
+    """``--costs``: a JSON object of seconds per architecture for each column."""
+    if path is None:
+        return None
+    try:
+        costs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise fail("--costs", "a readable JSON file", f"{path}: {exc}") from exc
+    if not isinstance(costs, dict):
+        raise fail("--costs", "a JSON object {column: seconds}", f"{type(costs).__name__}")
+    return costs
 
 
 def _print_formula(best: Expression | Ensemble) -> None:
@@ -304,7 +321,7 @@ def _add_settings(p: argparse.ArgumentParser) -> None:
             type=_setting_type(str(f.type)),
             default=None,
             metavar=f.name.upper(),
-            help=f"{f.metadata['doc']} (default {default})",
+            help=f"{f.metadata['doc']} (default {default})".replace("%", "%%"),
         )
 
 
@@ -374,6 +391,13 @@ def add_evolve_parsers(sub: Any) -> None:
     ev.add_argument("--out", type=Path, default=None, help="write the full result as JSON here")
     ev.add_argument("--plot", type=Path, default=None, help="save a plot of the result (PNG)")
     ev.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    ev.add_argument(
+        "--costs",
+        type=Path,
+        default=None,
+        help="JSON {column: seconds per architecture}: the result gets a cost front, and"
+        " --cost-tolerance or --cost-budget return a cheaper formula from it",
+    )
     _add_settings(ev)
     sc = sub.add_parser(
         "score",
@@ -389,15 +413,17 @@ def _defaults(args: argparse.Namespace) -> argparse.Namespace:
     if args.missing is None:
         args.missing = "drop_archs" if args.layerwise else "sentinel"
     if args.missing == "drop_archs" and not args.layerwise:
-        raise ConfigError(
-            "--missing: expected sentinel, raise, drop_columns or drop_rows for a flat table"
-            " (drop_archs is for --layerwise), found drop_archs"
+        expected = (
+            "sentinel, raise, drop_columns or drop_rows for a flat table (drop_archs is for"
+            " --layerwise)"
         )
+        raise fail("--missing", expected, "drop_archs", ConfigError)
     if args.missing == "drop_rows" and args.layerwise:
-        raise ConfigError(
-            "--missing: expected sentinel, raise, drop_columns or drop_archs for a --layerwise"
-            " table (drop_rows is for flat tables), found drop_rows"
+        expected = (
+            "sentinel, raise, drop_columns or drop_archs for a --layerwise table (drop_rows is"
+            " for flat tables)"
         )
+        raise fail("--missing", expected, "drop_rows", ConfigError)
     return args
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import polars as pl
 
 from zcfast import datasets
+from zcfast._params import Int, check, fail
 from zcfast.cli._common import INTERRUPTED, add_torch_options, example_batch
-from zcfast.exceptions import InvalidValueError
 
 __all__ = ["add_score_archs_parser", "run_score_archs"]
 
@@ -85,10 +85,8 @@ def run_score_archs(args: argparse.Namespace) -> int:
 
     check_out_path(args.out, "--out")  # before anything is scored
     if args.out.exists() and not args.resume:
-        raise InvalidValueError(
-            f"--out: expected a new directory (or --resume to add the missing rows to an"
-            f" existing one), found the existing {str(args.out)!r}"
-        )
+        expected = "a new directory (or --resume to add the missing rows to an existing one)"
+        raise fail("--out", expected, f"the existing {str(args.out)!r}")
     space = get_space(args.space)
     archs = _archs(args, space)
     keys = {_key(space, a) for a in archs}
@@ -137,9 +135,7 @@ def _archs(args: argparse.Namespace, space: Any) -> list[Any]:
     if args.all:
         return list(space.enumerate())
     if args.sample is not None:
-        if args.sample < 1:
-            raise InvalidValueError(f"--sample: expected a positive count, found {args.sample}")
-        return list(space.sample(args.sample, seed=args.seed))
+        return list(space.sample(check("--sample", args.sample, Int(1)), seed=args.seed))
     return _read_archs(Path(args.archs))
 
 
@@ -150,28 +146,21 @@ def _read_archs(path: Path) -> list[Any]:
         table = datasets.read_table(path)
         column = next((c for c in ("arch", "net") if c in table.columns), None)
         if column is None:
-            raise InvalidValueError(
-                f"--archs: expected an arch or net column in {path.name}, found"
-                f" {', '.join(table.columns)}"
-            )
+            expected = f"an arch or net column in {path.name}"
+            raise fail("--archs", expected, ", ".join(table.columns))
         archs = table[column].drop_nulls().to_list()
-        if not archs:
-            raise InvalidValueError(
-                f"--archs: expected at least one architecture in the {column} column of"
-                f" {path.name}, found none"
-            )
-        return archs
-    try:
-        lines = path.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidValueError(f"--archs: expected a readable text file, found {exc}") from None
-    texts = [line.strip() for line in lines]
-    archs = [int(t) if t.isascii() and t.isdigit() and len(t) < 19 else t for t in texts]
-    archs = [a for a in archs if a != "" and not str(a).startswith("#")]
+        where = f"the {column} column of {path.name}"
+    else:
+        try:
+            lines = path.read_text().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail("--archs", "a readable text file", str(exc)) from None
+        texts = [line.strip() for line in lines]
+        archs = [int(t) if t.isascii() and t.isdigit() and len(t) < 19 else t for t in texts]
+        archs = [a for a in archs if a != "" and not str(a).startswith("#")]
+        where = path.name
     if not archs:
-        raise InvalidValueError(
-            f"--archs: expected at least one architecture in {path.name}, found none"
-        )
+        raise fail("--archs", f"at least one architecture in {where}", "none")
     return archs
 
 

@@ -18,15 +18,17 @@ from zcfast import datasets
 from zcfast._ensemble import Ensemble
 from zcfast._expression import Expression
 from zcfast._layers import ARCH_COLUMN
+from zcfast._params import fail
 from zcfast._search import ALGORITHMS, SearchResult, search
 from zcfast.cli._common import (
     INTERRUPTED,
     add_torch_options,
     check_writable,
+    exactly_one,
     example_batch,
     write_json,
 )
-from zcfast.exceptions import ConfigError, InvalidValueError
+from zcfast.exceptions import ConfigError
 
 __all__ = ["add_search_parser", "run_search"]
 
@@ -118,12 +120,11 @@ def _proxy(args: argparse.Namespace, columns: list[str]) -> Expression | Ensembl
     try:
         data = json.loads(Path(args.expression).read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidValueError(
-            f"--expression: expected a readable JSON file, found {exc}"
-        ) from None
+        raise fail("--expression", "a readable JSON file", str(exc)) from None
     data = data.get("best", data) if isinstance(data, dict) else data
     if not isinstance(data, dict):
-        raise InvalidValueError("--expression: expected an Expression, Ensemble or evolve result")
+        expected = "an Expression, Ensemble or evolve result"
+        raise fail("--expression", expected, f"JSON {type(data).__name__}")
     if str(data.get("format", "")).startswith("zcfast.ensemble"):
         return Ensemble.from_dict(data)
     return Expression.from_dict(data)
@@ -140,9 +141,7 @@ def run_search(args: argparse.Namespace) -> int:
     """The ``search`` command; returns the exit status."""
     check_writable(args.out, "--out")
     check_writable(args.plot, "--plot")
-    if args.live == (args.file is not None):
-        found = "both" if args.live else "neither"
-        raise ConfigError(f"FILE, --live: expected exactly one of them, found {found}")
+    exactly_one("FILE, --live", args.file is not None, args.live)
     common: dict[str, Any] = dict(
         budget=args.budget,
         time_budget=args.time_budget,
@@ -183,9 +182,8 @@ def run_search(args: argparse.Namespace) -> int:
         proxy = _proxy(args, [c for c in table.columns if table.schema[c].is_numeric()])
         if (args.top_k is None) != (args.evaluator_column is None):
             given = "--top-k" if args.top_k is not None else "--evaluator-column"
-            raise ConfigError(
-                f"--top-k, --evaluator-column: expected both or neither, found only {given}"
-            )
+            options = "--top-k, --evaluator-column"
+            raise fail(options, "both or neither", f"only {given}", ConfigError)
         result = search(
             args.space,
             proxy,

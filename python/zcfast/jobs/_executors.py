@@ -21,7 +21,8 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from zcfast.exceptions import ConfigError, ExecutorError, MissingDependencyError
+from zcfast._params import Int, Optional, check, fail, missing_dependency
+from zcfast.exceptions import ConfigError, ExecutorError, ZcfastError
 from zcfast.jobs._protocol import Chunk, ChunkResult, Finished, Job
 
 __all__ = ["EXECUTORS", "Executor", "make_executor"]
@@ -61,31 +62,23 @@ def make_executor(executor: Any, workers: Any) -> Executor:
     >>> make_executor("processes", 2).slots
     2
     """
-    if workers is not None and (
-        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
-    ):
-        raise ConfigError(f"workers: expected a positive int or None, found {workers!r}")
+    workers = check("workers", workers, Optional(Int(1)))
     if executor is None or executor == "inline":
         if workers not in (None, 1):
-            raise ConfigError(
-                f"workers: expected None for executor='inline' (one process), found {workers}"
-            )
+            expected = "None for executor='inline' (one process)"
+            raise fail("workers", expected, str(workers), ConfigError)
         return InlineExecutor()
     if executor == "processes":
         if workers is not None and workers > max_process_workers():
-            raise ConfigError(
-                f"workers: expected at most {max_process_workers()} local worker processes"
-                f" (8 per core of this machine), found {workers}"
-            )
+            expected = f"at most {max_process_workers()} local worker processes (8 per core)"
+            raise fail("workers", expected, str(workers), ConfigError)
         return ProcessExecutor(workers or _cpu_count())
     if executor == "ray":
         return RayExecutor(None, workers)
     if isinstance(executor, str) and _split_address(executor) is not None:
         return RayExecutor(executor, workers)
-    raise ConfigError(
-        f"executor: expected one of {', '.join(EXECUTORS)} or a Ray address ('host:port',"
-        f" 'ray://host:port'), found {executor!r}"
-    )
+    expected = f"one of {', '.join(EXECUTORS)} or a Ray address ('host:port', 'ray://host:port')"
+    raise fail("executor", expected, repr(executor), ConfigError)
 
 
 class InlineExecutor:
@@ -159,10 +152,8 @@ class ProcessExecutor:
         try:
             pickle.dumps(job)
         except Exception as exc:
-            raise ExecutorError(
-                f"executor='processes': expected a picklable job (space, loss_fn: defined at"
-                f" the top level of a module), found {exc}"
-            ) from None
+            expected = "a picklable job (space, loss_fn: defined at the top level of a module)"
+            raise fail("executor='processes'", expected, str(exc), ExecutorError) from None
         threads = max(1, _threads() // self.slots)
         self._initargs = (job, self._counter, threads)
         self._progress = progress
@@ -189,7 +180,7 @@ class ProcessExecutor:
                     self._discard_pool()  # the next submit starts a fresh one
                 finished.append(Finished(chunk, None))
             elif exc is not None:
-                raise ExecutorError(f"executor='processes': a worker raised {exc!r}") from exc
+                raise _worker_failed("executor='processes'", repr(exc)) from exc
             else:
                 result = future.result()
                 self._progress(result.n_done)
@@ -263,11 +254,14 @@ def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise MissingDependencyError(
-            "executor: expected Ray to be installed for a Ray executor, found it missing:"
-            " pip install 'zcfast[ray]'"
-        ) from None
+        raise missing_dependency("Ray", "executor", "'zcfast[ray]'") from None
     return ray
+
+
+def _worker_failed(executor: str, why: str) -> ZcfastError:
+    """The error for a worker that raised outside the per-architecture error handling."""
+    expected, found = "workers that score their chunks", f"one that failed: {why}"
+    return fail(executor, expected, found, ExecutorError)
 
 
 def _split_address(address: str) -> tuple[str, int] | None:
@@ -282,16 +276,13 @@ def _probe(address: str) -> None:
     """Raises :class:`ExecutorError` unless ``address`` accepts a TCP connection soon."""
     host_port = _split_address(address)
     if host_port is None:
-        raise ConfigError(
-            f"RAY_ADDRESS: expected 'host:port' or 'ray://host:port', found {address!r}"
-        )
+        raise fail("RAY_ADDRESS", "'host:port' or 'ray://host:port'", repr(address), ConfigError)
     try:
         socket.create_connection(host_port, timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
-        raise ExecutorError(
-            f"executor: expected a Ray cluster accepting connections at {address!r}, found"
-            f" none ({exc.strerror or exc}); is it running (`ray start --head` on that machine)?"
-        ) from None
+        expected = f"a Ray cluster accepting connections at {address!r}"
+        found = f"none ({exc.strerror or exc}); is it running (`ray start --head` on that machine)?"
+        raise fail("executor", expected, found, ExecutorError) from None
 
 
 #: Ray errors of a lost worker, node or result (subclasses included); any other stops the run.
@@ -332,10 +323,12 @@ class RayExecutor:
     def start(self, job: Job, progress: Callable[[int], None]) -> None:
         ray = self._ray = _import_ray()
         if ray.is_initialized() and self.address is not None:
-            raise ConfigError(
-                f"executor: Ray is already connected in this process (ray.init was called), so"
-                f" it cannot connect to {self.address!r}; pass executor='ray' to use that"
-                f" connection"
+            found = (
+                f"a Ray address ({self.address!r}) while Ray is already connected in this process"
+                " (ray.init was called)"
+            )
+            raise fail(
+                "executor", "'ray' to use the connection this process has", found, ConfigError
             )
         if not ray.is_initialized():
             self._connect(ray)
@@ -348,7 +341,10 @@ class RayExecutor:
             # held for the whole run: a restarted actor fetches the job again
             self._job_box = [ray.put(job)]
         except Exception as exc:
-            raise ExecutorError(f"executor: cannot send the job to Ray ({exc})") from None
+            found = f"one Ray cannot take ({exc})"
+            raise fail(
+                "executor", "a job Ray can send to its workers", found, ExecutorError
+            ) from None
         # Ray restarts an actor whose process died; the driver resends its chunk (and gives
         # up on an architecture that keeps killing workers), so Ray itself retries nothing
         actor = ray.remote(_RayWorker).options(
@@ -364,7 +360,8 @@ class RayExecutor:
         try:
             ray.init(address=self.address, logging_level="WARNING")
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ExecutorError(f"executor: cannot connect to Ray at {target!r} ({exc})") from None
+            expected = f"a Ray cluster to connect to at {target!r}"
+            raise fail("executor", expected, f"an error ({exc})", ExecutorError) from None
         self._connected_here = True
 
     def submit(self, chunk: Chunk) -> None:
@@ -382,7 +379,7 @@ class RayExecutor:
                 result = ray.get(ref)
             except ray.exceptions.RayError as exc:
                 if not _is_lost(exc):
-                    raise ExecutorError(f"executor: a Ray worker failed: {exc}") from None
+                    raise _worker_failed("executor", f"a Ray worker: {exc}") from None
                 finished.append(Finished(chunk, None))
                 continue
             self._progress(result.n_done)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from zcfast._params import Bool, Int, Optional, check
+from zcfast._params import Bool, Int, Optional, check, fail
 from zcfast.exceptions import ExecutorError
 from zcfast.jobs._executors import Executor, make_executor
 from zcfast.jobs._protocol import Chunk, ChunkResult, Finished, Job
@@ -89,8 +89,15 @@ class Session:
 
     Example
     -------
-    >>> with Session(job, executor="processes", workers=2) as session:  # doctest: +SKIP
+    >>> from zcfast.metrics import Options, example_batch
+    >>> from zcfast.metrics._many import make_job
+    >>> x, y = example_batch(4, 8, source="noise")
+    >>> job = make_job("proxies", "nb201", inputs=x, labels=y, num_classes=10,
+    ...                proxies=["params"], options=Options())
+    >>> with Session(job, caller="example", executor="inline") as session:  # or "processes"
     ...     first = session.score(["(2, 2, 0, 4, 2, 0)"]).frames(job)
+    >>> first["proxies"]["params"].round(6).to_list()
+    [0.802426]
     """
 
     def __init__(
@@ -194,8 +201,14 @@ def run_job(
 
     Example
     -------
-    >>> run_job(job, archs, caller="score_archs", executor="processes", workers=2,
-    ...         out=None, chunk_size=None, progress=False)["proxies"]   # doctest: +SKIP
+    >>> from zcfast.metrics import Options, example_batch
+    >>> from zcfast.metrics._many import make_job
+    >>> x, y = example_batch(4, 8, source="noise")
+    >>> job = make_job("proxies", "nb201", inputs=x, labels=y, num_classes=10,
+    ...                proxies=["params"], options=Options())
+    >>> run_job(job, ["(2, 2, 0, 4, 2, 0)"], caller="score_archs", executor="inline",
+    ...         workers=None, out=None, chunk_size=None, progress=False)["proxies"].shape
+    (1, 3)
     """
     with Session(
         job,
@@ -254,11 +267,12 @@ def _check_workers_can_start(losses: int, any_back: bool, slots: int) -> None:
     """Workers that keep dying before any chunk came back are broken, not unlucky: raise
     rather than turn every architecture into an error row."""
     if not any_back and losses >= MAX_ATTEMPTS * slots:
-        raise ExecutorError(
-            f"executor: workers died {losses} times before finishing any chunk; see their"
-            " output above (a script that starts worker processes needs its code under"
+        found = (
+            f"workers that died {losses} times before finishing any chunk; see their output"
+            " above (a script that starts worker processes needs its code under"
             " `if __name__ == '__main__':`)"
         )
+        raise fail("executor", "workers that start", found, ExecutorError)
 
 
 def _after_loss(

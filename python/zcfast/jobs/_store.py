@@ -26,8 +26,8 @@ from typing import IO, Any
 
 import polars as pl
 
-from zcfast._params import Choice, check
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError
+from zcfast._params import Choice, check, fail, found_type
+from zcfast.exceptions import ArgumentTypeError
 
 __all__ = ["ChunkKey", "ScoreStore", "check_out_path", "read_scores"]
 
@@ -59,6 +59,7 @@ class ScoreStore:
     ...                                                "error": [None]})})
     >>> store.scan("proxies").collect()["arch"].to_list()
     ['a']
+    >>> store.close()    # releases the lock on the directory
     """
 
     def __init__(self, path: Path, manifest: dict[str, Any], existing: bool) -> None:
@@ -78,19 +79,18 @@ class ScoreStore:
         found = _read_manifest(path) if path.is_dir() else None
         if found is None:
             if path.is_dir() and any(not _MANIFEST_TMP.match(f.name) for f in path.iterdir()):
-                raise InvalidValueError(
-                    f"out: expected a zcfast score directory (with {MANIFEST}) or a new or"
-                    f" empty one, found {str(path)!r} holding other files"
-                )
+                expected = f"a zcfast score directory (with {MANIFEST}) or a new or empty one"
+                raise fail("out", expected, f"{str(path)!r} holding other files")
             return cls(path, wanted, existing=False)
         for name in COMPARED:
             if found.get(name) != wanted[name]:
-                raise InvalidValueError(
-                    f"out: expected scores of this call's {_what(name)}"
-                    f" ({_short(wanted[name])}), found {str(path)!r}, which holds scores with"
-                    f" a different {_what(name)} ({_short(found.get(name))}); give another"
-                    f" out= or the same arguments as the run that made it"
+                expected = f"scores of this call's {_what(name)} ({_short(wanted[name])})"
+                other = (
+                    f"{str(path)!r}, which holds scores with a different {_what(name)}"
+                    f" ({_short(found.get(name))}); give another out= or the same arguments as"
+                    " the run that made it"
                 )
+                raise fail("out", expected, other)
         return cls(path, found, existing=True)
 
     def open(self) -> None:
@@ -106,10 +106,8 @@ class ScoreStore:
             for table in self.tables:
                 (self.path / table).mkdir(exist_ok=True)
         except OSError as exc:
-            raise InvalidValueError(
-                f"out: expected a directory the part files can be written to, found"
-                f" {str(self.path)!r} ({exc.strerror or exc})"
-            ) from None
+            expected = "a directory the part files can be written to"
+            raise fail("out", expected, f"{str(self.path)!r} ({exc.strerror or exc})") from None
         self._set_aside_unreadable()
         committed = self._committed()
         self._remove_leftovers(committed)
@@ -153,11 +151,11 @@ class ScoreStore:
     def _check_readable(self, table: str) -> None:
         bad = self._unreadable(table)
         if bad:
-            raise InvalidValueError(
-                f"out: expected readable part files, found {len(bad)} that cannot be read"
-                f" (e.g. {str(bad[0][1])!r}); rerun the scoring call with the same out= to"
-                f" score their architectures again"
+            found = (
+                f"{len(bad)} that cannot be read (e.g. {str(bad[0][1])!r}); rerun the scoring"
+                " call with the same out= to score their architectures again"
             )
+            raise fail("out", "readable part files", found)
 
     def _remove_leftovers(self, committed: set[tuple[int, int, int]]) -> None:
         """Temporary files of killed writers, and parts of a chunk whose first-table part was
@@ -209,10 +207,8 @@ class ScoreStore:
     def _committed(self) -> set[tuple[int, int, int]]:
         folder = self.path / self.tables[0]
         if folder.exists() and not folder.is_dir():
-            raise InvalidValueError(
-                f"out: expected {str(folder)!r} to be the directory of the {self.tables[0]}"
-                " parts, found a file"
-            )
+            expected = f"{str(folder)!r} to be the directory of the {self.tables[0]} parts"
+            raise fail("out", expected, "a file")
         found = (_PART.match(f.name) for f in folder.iterdir()) if folder.is_dir() else ()
         return {_ids(m) for m in found if m is not None}
 
@@ -241,10 +237,8 @@ def _out_path(out: Any, option: str = "out") -> Path:
     if isinstance(out, (str, os.PathLike)) and not isinstance(out, bytes):
         if str(out).strip():
             return Path(out)
-        raise InvalidValueError(f"{option}: expected a directory path, found an empty string")
-    raise ArgumentTypeError(
-        f"{option}: expected a directory path (str or Path), found {type(out).__name__}"
-    )
+        raise fail(option, "a directory path", "an empty string")
+    raise fail(option, "a directory path (str or Path)", found_type(out), ArgumentTypeError)
 
 
 def check_out_path(out: Any, option: str = "out") -> Path:
@@ -259,22 +253,16 @@ def check_out_path(out: Any, option: str = "out") -> Path:
     """
     path = _out_path(out, option)
     if path.exists() and not path.is_dir():
-        raise InvalidValueError(
-            f"{option}: expected a directory for the part files, found the file {str(path)!r}"
-        )
+        raise fail(option, "a directory for the part files", f"the file {str(path)!r}")
     ancestor = path if path.exists() else path.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
-        raise InvalidValueError(
-            f"{option}: expected a directory path that can be created, found {str(path)!r}"
-            f" ({str(ancestor)!r} is a file)"
-        )
+        found = f"{str(path)!r} ({str(ancestor)!r} is a file)"
+        raise fail(option, "a directory path that can be created", found)
     if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise InvalidValueError(
-            f"{option}: expected a writable directory, found {str(path)!r} ({str(ancestor)!r}"
-            " cannot be written)"
-        )
+        found = f"{str(path)!r} ({str(ancestor)!r} cannot be written)"
+        raise fail(option, "a writable directory", found)
     return path
 
 
@@ -298,14 +286,19 @@ def read_scores(out: str | os.PathLike[str], table: str | None = None) -> pl.Laz
 
     Example
     -------
-    >>> read_scores("scores/").collect()   # doctest: +SKIP
+    >>> import tempfile
+    >>> from zcfast import metrics
+    >>> x, y = metrics.example_batch(4, 8, source="noise")
+    >>> with tempfile.TemporaryDirectory() as out:
+    ...     _ = metrics.score_archs("nb201", ["(2, 2, 0, 4, 2, 0)"], inputs=x, labels=y,
+    ...                             num_classes=10, proxies=["params"], out=out, progress=False)
+    ...     print(read_scores(out).collect().shape)
+    (1, 3)
     """
     path = _out_path(out)
     manifest = _read_manifest(path) if path.is_dir() else None
     if manifest is None:
-        raise InvalidValueError(
-            f"out: expected a zcfast score directory (with {MANIFEST}), found {str(path)!r}"
-        )
+        raise fail("out", f"a zcfast score directory (with {MANIFEST})", repr(str(path)))
     store = ScoreStore(path, manifest, existing=True)
     name = store.tables[0] if table is None else table
     check("table", name, Choice(*store.tables))
@@ -322,20 +315,15 @@ def _read_manifest(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:  # undecodable bytes, invalid JSON, huge numbers
-        raise InvalidValueError(
-            f"out: expected a readable JSON manifest, found {str(path / MANIFEST)!r}"
-            f" ({str(exc)[:200]})"
-        ) from None
+        found = f"{str(path / MANIFEST)!r} ({str(exc)[:200]})"
+        raise fail("out", "a readable JSON manifest", found) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InvalidValueError(
-            f"out: expected {str(path / MANIFEST)!r} in format {FORMAT}, found another"
-        )
+        raise fail("out", f"{str(path / MANIFEST)!r} in format {FORMAT}", "another")
     problem = _manifest_problem(data)
     if problem:
-        raise InvalidValueError(
-            f"out: expected {str(path / MANIFEST)!r} to be a zcfast score manifest, found"
-            f" {problem} (a damaged file: restore it, or score into another out=)"
-        )
+        expected = f"{str(path / MANIFEST)!r} to be a zcfast score manifest"
+        found = f"{problem} (a damaged file: restore it, or score into another out=)"
+        raise fail("out", expected, found)
     return data
 
 
@@ -381,9 +369,9 @@ def _create_manifest(path: Path, data: bytes) -> None:
     try:
         os.link(tmp, path)  # unlike a rename, fails if the manifest exists
     except FileExistsError:
-        raise InvalidValueError(
-            f"out: {str(path.parent)!r} was created by another process meanwhile; rerun"
-        ) from None
+        expected = "a directory no other process writes"
+        found = f"{str(path.parent)!r} created by another process meanwhile; rerun"
+        raise fail("out", expected, found) from None
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
@@ -416,7 +404,7 @@ def _lock(manifest: Path) -> IO[bytes]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise InvalidValueError(
-                f"out: {str(manifest.parent)!r} is being written by another running process"
-            ) from None
+            expected = "a directory no other process writes"
+            found = f"{str(manifest.parent)!r} being written by another running process"
+            raise fail("out", expected, found) from None
     return handle

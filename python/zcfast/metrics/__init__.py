@@ -57,8 +57,8 @@ resumes; :func:`read_scores` reads it back).
 Public API: :func:`compute`, :func:`layer_primitives`, :func:`score_archs`,
 :func:`layer_primitives_many`, :func:`score_archs_and_layers`, :func:`read_scores`,
 :func:`count_params`, :func:`count_flops`, :func:`example_batch`, :func:`proxies_for`,
-:class:`Options`, :class:`ScoreJob`, :func:`proxy_costs` (:class:`ProxyCosts`), :data:`PROXIES`, :data:`SENTINEL`,
-:data:`LAYER_COLUMNS`.
+:class:`Options`, :class:`ScoreJob`, :func:`proxy_costs` (:class:`ProxyCosts`),
+:data:`PROXIES`, :data:`SENTINEL`, :data:`LAYER_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -66,11 +66,9 @@ from __future__ import annotations
 try:
     import torch as _torch  # noqa: F401
 except ImportError as _exc:  # pragma: no cover - exercised only without torch
-    from zcfast.exceptions import MissingDependencyError
+    from zcfast._params import missing_dependency
 
-    raise MissingDependencyError(
-        "zcfast.metrics needs PyTorch, which is not installed: pip install 'zcfast[torch]'"
-    ) from _exc
+    raise missing_dependency("PyTorch", "zcfast.metrics", "'zcfast[torch]'", _exc) from _exc
 
 from zcfast.jobs import read_scores
 from zcfast.metrics._api import LAYER_COLUMNS, compute, layer_primitives, proxies_for

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
+from zcfast._params import Instance, Optional, check, fail
+from zcfast.exceptions import ConfigError
 from zcfast.metrics._common import (
     LABEL_PROXIES,
     PROBE_FAILED,
@@ -49,14 +49,14 @@ def _same_device(a: torch.device, b: torch.device) -> bool:
     return True
 
 
+_TASK = Optional(
+    Instance(TaskSpec, what="a zcfast.spaces.TaskSpec (e.g. get_space('nb201').task('cifar10'))")
+)
+
+
 def check_task(task: Any) -> TaskSpec | None:
     """``task`` if it is ``None`` or a :class:`zcfast.spaces.TaskSpec`."""
-    if task is None or isinstance(task, TaskSpec):
-        return task
-    raise ArgumentTypeError(
-        f"task: expected a zcfast.spaces.TaskSpec (e.g. get_space('nb201').task('cifar10')) or"
-        f" None, found {describe_value(task)}"
-    )
+    return check("task", task, _TASK)
 
 
 def fitted_task(task: TaskSpec | None, x: torch.Tensor) -> TaskSpec | None:
@@ -110,9 +110,8 @@ def select_proxies(
     bad = [p for p in names if p in undefined]
     if bad:
         what = f"task {task.name!r}" if task is not None else "this model"
-        raise InvalidValueError(
-            f"proxies: expected proxies defined for {what}, found {bad[0]} ({undefined[bad[0]]})"
-        )
+        found = f"{bad[0]} ({undefined[bad[0]]})"
+        raise fail("proxies", f"proxies defined for {what}", found)
     return names
 
 
@@ -133,7 +132,7 @@ class _Prepared:
         self.model = check_model(model, any_weight_layer=want_layers)
         m_dev, m_dtype = model_device_dtype(self.model)
         if m_dev.type == "meta":
-            raise InvalidValueError("model: expected real parameters, found a model on 'meta'")
+            raise fail("model", "real parameters", "a model on 'meta'")
         self.options = options
         self.device = resolve_device(options.device, m_dev)
         self.dtype = options.dtype or m_dtype
@@ -150,9 +149,7 @@ class _Prepared:
         )
         if labels is None and (want_layers or set(self.names) & LABEL_PROXIES):
             wanted = ", ".join(sorted(set(self.names) & LABEL_PROXIES)) or "the layer table"
-            raise InvalidValueError(
-                f"labels: expected the batch's labels (needed by {wanted}), found None"
-            )
+            raise fail("labels", f"the batch's labels (needed by {wanted})", "None")
         self.labels = labels
         self.same = _same_device(self.device, m_dev) and self.dtype == m_dtype
 
@@ -322,7 +319,7 @@ def compute_and_layers(
     """
     opts = resolve_options(options, overrides, "layer_primitives", _COMPUTE_ARGUMENTS)
     if not opts.fused:
-        raise ConfigError("fused: expected True (the layer table is always computed fused)")
+        raise fail("fused", "True (the layer table is always computed fused)", "False", ConfigError)
     prep = _Prepared(model, inputs, labels, proxies, task, opts, want_layers=True)
     scalars, columns = _run(prep, want_layers=True)
     assert columns is not None
@@ -440,7 +437,7 @@ def layer_primitives(
     >>> df = layer_primitives(net, torch.randn(8, 3, 32, 32), torch.randint(0, 10, (8,)))
     >>> df.columns[:4], df["kind"].unique().sort().to_list()
     (['layer', 'kind', 'part', 'index'], ['conv2d', 'linear'])
-    >>> bool(df.select(df.columns[2:]).to_numpy().astype(float).max() < float("inf"))
+    >>> bool(df.select(df.columns[3:]).to_numpy().astype(float).max() < float("inf"))
     True
     """
     return compute_and_layers(model, inputs, labels, (), task=task, options=options, **overrides)[1]

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from zcfast._params import Int, check
+from zcfast._params import Int, check, fail
 from zcfast.exceptions import ConfigError
 from zcfast.spaces._batches import BATCH_SOURCES, images
 from zcfast.spaces._task import MAX_BATCH_VALUES
@@ -39,10 +39,9 @@ def example_batch(
     size = check("size", size, Int(1))
     num_classes = check("num_classes", num_classes, Int(1))
     if n * 3 * size * size > MAX_BATCH_VALUES:
-        raise ConfigError(
-            f"n, size: expected a batch of at most {MAX_BATCH_VALUES:,} values (n·3·size²),"
-            f" found {n}·3·{size}² = {n * 3 * size * size:,}"
-        )
+        expected = f"a batch of at most {MAX_BATCH_VALUES:,} values (n·3·size²)"
+        found = f"{n}·3·{size}² = {n * 3 * size * size:,}"
+        raise fail("n, size", expected, found, ConfigError)
     x, classes = images(source, n, 3, (size, size), seed)
     y = torch.arange(n) if classes is None else classes
     return x, y % num_classes

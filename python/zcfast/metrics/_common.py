@@ -9,19 +9,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from zcfast._messages import describe_value
-from zcfast._params import Seed, check
+from zcfast._params import Instance, Names, Seed, check, fail
 from zcfast.datasets import PROXIES as SUITE_ZERO_PROXIES
 from zcfast.exceptions import (
     ArgumentTypeError,
     DeviceError,
-    InvalidValueError,
     ModelError,
     ShapeError,
-    UnknownNameError,
     ZcfastError,
 )
 
@@ -52,6 +51,13 @@ LAYER_KINDS: tuple[tuple[type[nn.Module], str], ...] = (
     (nn.Linear, "linear"),
 )
 
+#: What ``model=`` and ``proxies=`` may be.
+MODULE = Instance(nn.Module, what="a torch.nn.Module")
+_PROXY_NAMES = Names(*PROXIES)
+_TENSOR = Instance(torch.Tensor, what="a torch.Tensor")
+_LOSS = Instance(torch.Tensor, what="a scalar tensor (with a gradient)")
+_LOGITS = Instance(torch.Tensor, what="forward() to return a tensor of logits")
+
 
 def finite_or_sentinel(value: float) -> float:
     """``value`` if finite, else :data:`SENTINEL`."""
@@ -63,30 +69,14 @@ def normalize_proxies(proxies: str | Iterable[str] | None) -> list[str]:
     """Validated, de-duplicated proxy names in :data:`PROXIES` order (``None`` = all)."""
     if proxies is None:
         return list(PROXIES)
-    if not isinstance(proxies, (str, Iterable)):
-        raise ArgumentTypeError(
-            f"proxies: expected a proxy name or an iterable of names, found"
-            f" {type(proxies).__name__} {describe_value(proxies)}"
-        )
-    names = [proxies] if isinstance(proxies, str) else list(proxies)
-    for p in names:
-        if not isinstance(p, str):
-            raise ArgumentTypeError(f"proxies: expected proxy names (str), found {p!r}")
-        if p not in PROXIES:
-            raise UnknownNameError(
-                f"proxies: expected names from {', '.join(PROXIES)}, found {p!r}"
-            )
-    if not names:
-        raise InvalidValueError("proxies: expected at least one proxy name, found none")
-    wanted = set(names)
+    wanted = set(check("proxies", proxies, _PROXY_NAMES))
     return [p for p in PROXIES if p in wanted]
 
 
 def check_model(model: Any, *, any_weight_layer: bool = False) -> nn.Module:
     """``model`` if it is a module with a Conv2d/Linear layer (any :data:`LAYER_KINDS` layer
     when ``any_weight_layer``)."""
-    if not isinstance(model, nn.Module):
-        raise ArgumentTypeError(f"model: expected a torch.nn.Module, found {type(model).__name__}")
+    check("model", model, MODULE)
     if any_weight_layer:
         found = any(layer_kind(m) is not None for m in model.modules())
         wanted = "Conv, ConvTranspose or Linear"
@@ -94,9 +84,7 @@ def check_model(model: Any, *, any_weight_layer: bool = False) -> nn.Module:
         found = any(isinstance(m, WEIGHT_LAYERS) for m in model.modules())
         wanted = "Conv2d or Linear"
     if not found:
-        raise InvalidValueError(
-            f"model: expected at least one {wanted} layer, found none in {type(model).__name__}"
-        )
+        raise fail("model", f"at least one {wanted} layer", f"none in {type(model).__name__}")
     return model
 
 
@@ -109,29 +97,17 @@ def model_device_dtype(model: nn.Module) -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.get_default_dtype()
 
 
-def resolve_device(device: Any, default: torch.device, *, check: bool = True) -> torch.device:
-    """``device`` as a :class:`torch.device` (``None``: ``default``, ``"auto"``: CUDA when
-    present); with ``check``, one this process can use (else :class:`DeviceError`)."""
+def resolve_device(
+    device: str | None, default: torch.device, *, check: bool = True
+) -> torch.device:
+    """An :class:`~zcfast.metrics.Options` ``device`` (checked there) as a
+    :class:`torch.device` (``None``: ``default``, ``"auto"``: CUDA when present); with
+    ``check``, one this process can use (else :class:`DeviceError`)."""
     if device is None:
         return default
-    if isinstance(device, torch.device):
-        dev = device
-    elif isinstance(device, str):
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            dev = torch.device(device)
-        except RuntimeError as exc:
-            raise InvalidValueError(
-                f"device: expected a torch device such as 'cpu', 'cuda' or 'cuda:1', found"
-                f" {describe_value(device)}"
-            ) from exc
-    else:
-        raise ArgumentTypeError(
-            f"device: expected a str or torch.device, found {type(device).__name__}"
-        )
-    if dev.type == "meta":
-        raise InvalidValueError("device: expected a device that holds data, found 'meta'")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
     if check:
         check_device_available(dev)
     return dev
@@ -145,10 +121,8 @@ def check_device_available(dev: torch.device) -> None:
         torch.empty(0, device=dev)
     except Exception as exc:  # no driver, not compiled with CUDA (AssertionError), bad index
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DeviceError(
-            f"device: expected a device this process can use, found {str(dev)!r}"
-            f" (torch: {why[:200]})"
-        ) from None
+        found = f"{str(dev)!r} (torch: {why[:200]})"
+        raise fail("device", "a device this process can use", found, DeviceError) from None
 
 
 def check_seed(seed: Any) -> int:
@@ -166,24 +140,15 @@ def checked_loss(loss_fn: LossFn) -> LossFn:
         except ZcfastError:
             raise
         except Exception as exc:
-            raise ModelError(
-                f"loss_fn: expected loss_fn(logits, labels) to return the loss, found"
-                f" {type(exc).__name__}: {_first_line(exc)}"
-            ) from exc
-        if not isinstance(value, torch.Tensor):
-            raise ArgumentTypeError(
-                f"loss_fn: expected a scalar tensor (with a gradient), found {type(value).__name__}"
-            )
+            expected = "loss_fn(logits, labels) to return the loss"
+            raise fail("loss_fn", expected, _raised(exc), ModelError) from exc
+        check("loss_fn", value, _LOSS)
         if value.numel() != 1:
-            raise ShapeError(
-                f"loss_fn: expected a scalar loss, found a tensor of shape {tuple(value.shape)}"
-                " (reduce it, e.g. with .mean())"
-            )
+            found = f"a tensor of shape {tuple(value.shape)} (reduce it, e.g. with .mean())"
+            raise fail("loss_fn", "a scalar loss", found, ShapeError)
         if not (value.is_floating_point() and value.requires_grad):
-            raise InvalidValueError(
-                f"loss_fn: expected a floating loss that depends on the logits, found"
-                f" {value.dtype} with requires_grad={value.requires_grad}"
-            )
+            found = f"{value.dtype} with requires_grad={value.requires_grad}"
+            raise fail("loss_fn", "a floating loss that depends on the logits", found)
         return value.reshape(())
 
     return loss
@@ -200,6 +165,11 @@ def _first_line(exc: BaseException) -> str:
     return (text.splitlines()[0] if text else "")[:300]
 
 
+def _raised(exc: BaseException) -> str:
+    """What a message says was found where the user's code raised ``exc``."""
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
 @contextlib.contextmanager
 def model_errors(what: str = "forward and backward passes on the batch") -> Iterator[None]:
     """Turns an exception raised while running the user's model into a :class:`ModelError`
@@ -212,9 +182,7 @@ def model_errors(what: str = "forward and backward passes on the batch") -> Iter
     except _OUT_OF_MEMORY:
         raise
     except Exception as exc:
-        raise ModelError(
-            f"model: expected {what} to run, found {type(exc).__name__}: {_first_line(exc)}"
-        ) from exc
+        raise fail("model", f"{what} to run", _raised(exc), ModelError) from exc
 
 
 #: What :func:`probe_output` returns when the one-sample forward raised.
@@ -238,79 +206,61 @@ def probe_output(model: nn.Module, x: torch.Tensor) -> Any:
 
 
 def check_inputs(inputs: Any, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    if not isinstance(inputs, torch.Tensor):
-        try:
-            import numpy as np
-
-            if isinstance(inputs, np.ndarray):
-                inputs = torch.from_numpy(inputs)
-        except ImportError:  # pragma: no cover
-            pass
-    if not isinstance(inputs, torch.Tensor):
-        raise ArgumentTypeError(f"inputs: expected a torch.Tensor, found {type(inputs).__name__}")
+    if isinstance(inputs, np.ndarray):
+        inputs = torch.from_numpy(inputs)
+    check("inputs", inputs, _TENSOR)
     if inputs.dim() < 2 or inputs.shape[0] < 1:
-        raise ShapeError(
-            f"inputs: expected a batch (N, ...) with N >= 1, found shape {tuple(inputs.shape)}"
-        )
+        shape = f"shape {tuple(inputs.shape)}"
+        raise fail("inputs", "a batch (N, ...) with N >= 1", shape, ShapeError)
     if not (inputs.is_floating_point() or inputs.dtype in (torch.uint8, torch.int64)):
-        raise ArgumentTypeError(f"inputs: expected a floating tensor, found {inputs.dtype}")
+        raise fail("inputs", "a floating tensor", str(inputs.dtype), ArgumentTypeError)
     x = inputs.detach().to(device=device, dtype=dtype)
     bad = ~torch.isfinite(x)
     if bool(bad.any()):
         pos = int(bad.flatten(1).any(1).nonzero()[0, 0])
         what = "NaN" if bool(torch.isnan(x[pos]).any()) else "inf"
-        raise InvalidValueError(f"inputs: expected finite values, found {what} in sample {pos}")
+        raise fail("inputs", "finite values", f"{what} in sample {pos}")
     return x
 
 
-def check_labels(labels: Any, n: int, device: torch.device, integer: bool) -> torch.Tensor:
-    if not isinstance(labels, torch.Tensor):
+def label_tensor(labels: Any, n: int) -> torch.Tensor:
+    """``labels`` (a tensor, or a NumPy array or list of numbers) as a real tensor of ``n``
+    rows (what every task's labels are, before their own checks)."""
+    if isinstance(labels, (np.ndarray, list, tuple)):
         try:
-            import numpy as np
-
-            if isinstance(labels, (np.ndarray, list, tuple)):
-                try:
-                    arr = np.asarray(labels)
-                except (ValueError, TypeError, OverflowError) as exc:
-                    raise ShapeError(
-                        f"labels: expected one class index per input, found a ragged or"
-                        f" mixed sequence ({_first_line(exc)})"
-                    ) from None
-                if arr.dtype.kind not in "biuf":
-                    raise ArgumentTypeError(
-                        f"labels: expected integer class indices, found values of dtype"
-                        f" {arr.dtype} (e.g. {describe_value(arr.flat[0] if arr.size else None)})"
-                    )
-                labels = torch.as_tensor(arr.astype(np.int64) if arr.dtype.kind == "u" else arr)
-        except ImportError:  # pragma: no cover
-            pass
-    if not isinstance(labels, torch.Tensor):
-        raise ArgumentTypeError(
-            f"labels: expected a torch.Tensor of class indices, found {type(labels).__name__}"
-        )
+            arr = np.asarray(labels)
+        except (ValueError, TypeError, OverflowError) as exc:
+            found = f"a ragged or mixed sequence ({_first_line(exc)})"
+            raise fail("labels", "an array of labels, one per input", found, ShapeError) from None
+        if arr.dtype.kind not in "biuf":
+            first = describe_value(arr.flat[0] if arr.size else None)
+            raise fail(
+                "labels", "numbers", f"values of dtype {arr.dtype} ({first})", ArgumentTypeError
+            )
+        labels = torch.as_tensor(arr.astype(np.int64) if arr.dtype.kind == "u" else arr)
+    check("labels", labels, _TENSOR)
     if labels.is_complex():
-        raise ArgumentTypeError(f"labels: expected real values, found dtype {labels.dtype}")
+        raise fail("labels", "real values", f"dtype {labels.dtype}", ArgumentTypeError)
     if labels.dim() == 0 or labels.shape[0] != n:
         found = "a scalar" if labels.dim() == 0 else f"{labels.shape[0]} rows"
-        raise ShapeError(f"labels: expected {n} rows (one per input), found {found}")
+        raise fail("labels", f"{n} rows (one per input)", found, ShapeError)
+    return labels
+
+
+def check_labels(labels: Any, n: int, device: torch.device, integer: bool) -> torch.Tensor:
+    labels = label_tensor(labels, n)
     if integer:
         if labels.dim() != 1:
-            raise ShapeError(
-                f"labels: expected a 1-D tensor of class indices, found shape {tuple(labels.shape)}"
-            )
+            shape = f"shape {tuple(labels.shape)}"
+            raise fail("labels", "a 1-D tensor of class indices", shape, ShapeError)
         if labels.is_floating_point() or labels.dtype == torch.bool:
-            if labels.is_floating_point() and bool((labels == labels.round()).all()):
-                labels = labels.long()
-            else:
-                raise ArgumentTypeError(
-                    f"labels: expected integer class indices, found dtype {labels.dtype}"
-                )
+            if not (labels.is_floating_point() and bool((labels == labels.round()).all())):
+                dtype = f"dtype {labels.dtype}"
+                raise fail("labels", "integer class indices", dtype, ArgumentTypeError)
         labels = labels.long()
         if bool((labels < 0).any()):
             pos = int((labels < 0).nonzero()[0, 0])
-            raise InvalidValueError(
-                f"labels: expected integers >= 0, found {int(labels[pos])} at position {pos}"
-            )
+            raise fail("labels", "integers >= 0", f"{int(labels[pos])} at position {pos}")
     return labels.detach().to(device)
 
 
@@ -318,22 +268,15 @@ def check_label_range(labels: torch.Tensor, num_classes: int) -> None:
     over = labels >= num_classes
     if bool(over.any()):
         pos = int(over.nonzero()[0, 0])
-        raise InvalidValueError(
-            f"labels: expected integers in [0, {num_classes}), found {int(labels[pos])} "
-            f"at position {pos}"
-        )
+        found = f"{int(labels[pos])} at position {pos}"
+        raise fail("labels", f"integers in [0, {num_classes})", found)
 
 
 def check_logits(logits: Any, n: int) -> torch.Tensor:
-    if not isinstance(logits, torch.Tensor):
-        raise ArgumentTypeError(
-            f"model: expected forward() to return a tensor of logits, found {type(logits).__name__}"
-        )
+    check("model", logits, _LOGITS)
     if logits.dim() != 2 or logits.shape[0] != n:
-        raise ShapeError(
-            f"model: expected forward() to return logits of shape ({n}, num_classes), found "
-            f"{tuple(logits.shape)}"
-        )
+        expected = f"forward() to return logits of shape ({n}, num_classes)"
+        raise fail("model", expected, str(tuple(logits.shape)), ShapeError)
     return logits
 
 

@@ -32,8 +32,7 @@ from typing import Any
 
 import torch
 
-from zcfast._params import Int, check
-from zcfast.exceptions import UnknownNameError
+from zcfast._params import Choice, Int, check
 from zcfast.metrics._api import compute
 from zcfast.metrics._common import PROXIES
 from zcfast.metrics._options import Options, resolve_options
@@ -57,6 +56,7 @@ PASSES: dict[str, frozenset[str]] = {
     "params": frozenset(),
     "l2_norm": frozenset(),
 }
+_PROXY = Choice(*PROXIES)
 
 #: Probes: the proxies timed to measure a pass, and the pass timed before it that they also
 #: run (subtracted).
@@ -93,15 +93,9 @@ class ProxyCosts:
 
     def needs(self, names: Iterable[str]) -> frozenset[str]:
         """The passes computing ``names`` runs."""
-        names = list(names)
-        unknown = [n for n in names if n not in PASSES]
-        if unknown:
-            raise UnknownNameError(
-                f"names: expected proxies from {', '.join(PROXIES)}, found {unknown[0]!r}"
-            )
         need: set[str] = set()
         for n in names:
-            need |= PASSES[n]
+            need |= PASSES[check("names", n, _PROXY)]
         if "forward" in need:
             need.discard("flops")  # read off the instrumented forward
             if self.info.get("swap_shared"):

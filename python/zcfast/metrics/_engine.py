@@ -38,7 +38,7 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from zcfast.exceptions import InvalidValueError
+from zcfast._params import fail
 from zcfast.metrics._codes import count_distinct, hamming_kernel, pack_patterns, sign_gram
 from zcfast.metrics._common import (
     LABEL_PROXIES,
@@ -313,9 +313,7 @@ def _pass_a(
             hooks.loss_backward = False
     if need_jac:
         # allow_unused: a network whose output ignores its input has a zero Jacobian
-        (jt,) = torch.autograd.grad(
-            logits.sum(), xin, retain_graph=need_grasp, allow_unused=True
-        )
+        (jt,) = torch.autograd.grad(logits.sum(), xin, retain_graph=need_grasp, allow_unused=True)
         jt = torch.zeros_like(xin) if jt is None else jt
         jac = jt.detach().flatten(1).to("cpu", torch.float64).numpy()
     if need_grasp:
@@ -669,10 +667,11 @@ def feature_module(model: nn.Module, name: str | None) -> str | None:
     """
     if name is not None:
         if name not in dict(model.named_modules()):
-            raise InvalidValueError(
-                f"task: expected the model to have the feature module {name!r} (where zen reads"
-                f" the pre-pooling features), found no module of that name"
+            expected = (
+                f"the model to have the feature module {name!r} (where zen reads the"
+                " pre-pooling features)"
             )
+            raise fail("task", expected, "no module of that name")
         return name
     pools = [n for n, m in model.named_modules() if isinstance(m, nn.AdaptiveAvgPool2d)]
     return pools[-1] if pools else None

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from zcfast._messages import describe_value
-from zcfast._params import Int, Optional, check
+from zcfast._params import Int, Optional, check, fail, found_type
 from zcfast.exceptions import ArgumentTypeError, ConfigError, ZcfastError
 from zcfast.jobs import ChunkResult, run_job
 from zcfast.metrics._api import (
@@ -65,10 +65,8 @@ def _arch_list(archs: Any) -> list[Any]:
     """``archs`` as a list; a lone string or a non-iterable is an error, not iterated."""
     if isinstance(archs, (str, bytes)) or not isinstance(archs, Iterable):
         found = f"a single string {archs!r}" if isinstance(archs, (str, bytes)) else None
-        raise ArgumentTypeError(
-            f"archs: expected an iterable of architectures, found"
-            f" {found or type(archs).__name__} (wrap one architecture in a list)"
-        )
+        found = f"{found or found_type(archs)} (wrap one architecture in a list)"
+        raise fail("archs", "an iterable of architectures", found, ArgumentTypeError)
     return list(archs)
 
 
@@ -307,10 +305,8 @@ def resolve_task(
     base = space.task(task)
     if num_classes is not None:
         if task is not None and num_classes != base.num_outputs:
-            raise ConfigError(
-                f"num_classes: expected {base.num_outputs} (the outputs of task"
-                f" {base.name!r}) or None, found {num_classes}"
-            )
+            expected = f"{base.num_outputs} (the outputs of task {base.name!r}) or None"
+            raise fail("num_classes", expected, str(num_classes), ConfigError)
         base = base.with_classes(num_classes)
     scored = base.with_input_size(input_size) if input_size is not None else fitted_task(base, x)
     assert scored is not None
@@ -331,8 +327,6 @@ def make_job(
 ) -> ScoreJob:
     """Validates what every architecture of a run shares (up front, once) into a job."""
     sp = check_space(space, "builder")
-    # the checks only: where the chunks run (a Ray node's GPU) decides whether it is available
-    resolve_device(options.device, torch.device("cpu"), check=False)
     dtype = options.dtype or torch.get_default_dtype()
     x = check_inputs(inputs, dtype, torch.device("cpu"))
     scored, counted = resolve_task(sp, task, num_classes, input_size, x)
@@ -525,19 +519,19 @@ def _score_many(kind: JobKind, caller: str, *args: Any, **kwargs: Any) -> dict[s
     try:
         a = inspect.signature(_arguments).bind(*args, **kwargs).arguments
     except TypeError as exc:
-        raise ArgumentTypeError(
-            f"{caller}: expected its documented arguments, found {exc}"
-        ) from None
+        raise fail(caller, "its documented arguments", str(exc), ArgumentTypeError) from None
     overrides = a.pop("overrides", {})
     if kind == "layers" and a.get("proxies") is not None:
-        raise ArgumentTypeError(
-            "proxies: expected None for layer_primitives_many (score_archs_and_layers gives"
-            f" proxies and the layer table), found {describe_value(a['proxies'])}"
+        expected = (
+            "None for layer_primitives_many (score_archs_and_layers gives proxies and the layer"
+            " table)"
         )
+        raise fail("proxies", expected, describe_value(a["proxies"]), ArgumentTypeError)
     named = tuple(p for p in inspect.signature(_arguments).parameters if p != "overrides")
     options = resolve_options(a.get("options"), overrides, caller, named)
     if kind != "proxies" and not options.fused:
-        raise ArgumentTypeError(f"fused: expected True for {caller} (the layer table is fused)")
+        expected = f"True for {caller} (the layer table is fused)"
+        raise fail("fused", expected, "False", ConfigError)
     archs = _arch_list(a["archs"])
     job = make_job(
         kind,

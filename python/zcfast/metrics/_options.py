@@ -16,77 +16,38 @@ from typing import Any
 
 import torch
 
-from zcfast._messages import describe_value
 from zcfast._params import (
     Bool,
     Constraint,
+    Device,
+    Dtype,
     Func,
+    Instance,
     Int,
     Optional,
     Real,
     Seed,
     check,
-    message,
+    fail,
     unknown_names,
 )
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
+from zcfast.exceptions import ConfigError
 
 __all__ = ["LossFn", "Options", "resolve_options"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-class _Device(Constraint):
-    description = "a torch device such as 'cpu', 'cuda', 'cuda:1' or 'auto', or None"
-
-    def normalise(self, name: str, value: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, torch.device):
-            value = str(value)
-        if not isinstance(value, str):
-            raise self.wrong_type(name, value)
-        if value == "auto":
-            return value
-        try:
-            dev = torch.device(value)
-        except RuntimeError:
-            raise InvalidValueError(message(name, self.description, value)) from None
-        if dev.type == "meta":
-            raise InvalidValueError(f"{name}: expected a device that holds data, found 'meta'")
-        return str(dev)
-
-
-class _Dtype(Constraint):
-    description = "a floating torch.dtype (e.g. torch.float64) or None"
-
-    def normalise(self, name: str, value: Any) -> torch.dtype | None:
-        if value is None:
-            return None
-        if isinstance(value, torch.dtype) and value.is_floating_point and not value.is_complex:
-            return value
-        raise self.wrong_type(name, value)
-
-
-class _Tf32(Constraint):
-    description = "True, False or None"
-
-    def normalise(self, name: str, value: Any) -> bool | None:
-        if value is None or isinstance(value, bool):
-            return value
-        raise self.wrong_type(name, value)
-
-
 #: Each option's constraint (the dataclass fields below give the defaults).
 CONSTRAINTS: dict[str, Constraint] = {
     "seed": Seed(),
-    "device": _Device(),
-    "dtype": _Dtype(),
+    "device": Optional(Device()),
+    "dtype": Optional(Dtype()),
     "loss_fn": Optional(Func("a callable (outputs, labels) -> loss")),
     "swap_samples": Int(1),
     "swap_mu": Optional(Real()),
     "swap_sigma": Optional(Real(0.0, open_low=True)),
-    "tf32": _Tf32(),
+    "tf32": Optional(Bool()),
     "fused": Bool(),
     "n_threads": Optional(Int(1, 4096)),
 }
@@ -152,8 +113,8 @@ class Options:
                 self, f.name, check(f.name, getattr(self, f.name), CONSTRAINTS[f.name])
             )
         if (self.swap_mu is None) != (self.swap_sigma is None):
-            raise ConfigError(
-                "swap_mu, swap_sigma: expected both (size regulariser) or neither, found one"
+            raise fail(
+                "swap_mu, swap_sigma", "both (size regulariser) or neither", "one", ConfigError
             )
 
     def replace(self, **changes: Any) -> Options:
@@ -194,17 +155,15 @@ class Options:
             torch.set_num_threads(old)
 
 
+_OPTIONS = Optional(Instance(Options, what="a zcfast.metrics.Options"))
+
+
 def resolve_options(
     options: Any, overrides: Mapping[str, Any], where: str, arguments: tuple[str, ...] = ()
 ) -> Options:
     """``options`` (an :class:`Options` or ``None``) with keyword ``overrides`` applied; an
     unknown keyword is an error listing the caller's ``arguments`` and the option names."""
-    if options is None:
-        options = Options()
-    elif not isinstance(options, Options):
-        raise ArgumentTypeError(
-            f"options: expected a zcfast.metrics.Options or None, found {describe_value(options)}"
-        )
+    options = check("options", options, _OPTIONS) or Options()
     unknown = [k for k in overrides if k not in CONSTRAINTS]
     if unknown:
         raise unknown_names(unknown, (*arguments, *CONSTRAINTS), where)

@@ -26,18 +26,17 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.conv import _ConvNd
 
-from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError
-from zcfast.metrics._common import model_errors, preserved, split_first
+from zcfast._params import Sizes, check, fail
+from zcfast.metrics._common import MODULE, model_errors, preserved, split_first
 
 #: Largest sample :func:`count_flops` builds (2**28 values, 1 GiB in float32).
 _MAX_SAMPLE = 2**28
+_SAMPLE_SHAPE = Sizes(most=_MAX_SAMPLE)
 _RELUS = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.PReLU)
 _POOLS = (nn.AvgPool2d, nn.MaxPool2d)
 _ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
@@ -125,8 +124,7 @@ def count_params(model: nn.Module) -> int:
     >>> count_params(torch.nn.Linear(3, 2))
     8
     """
-    if not isinstance(model, nn.Module):
-        raise ArgumentTypeError(f"model: expected a torch.nn.Module, found {type(model).__name__}")
+    check("model", model, MODULE)
     return int(sum(p.numel() for p in model.parameters()))
 
 
@@ -149,33 +147,13 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...] | None = None) ->
     >>> count_flops(torch.nn.Linear(3, 2), (3,))
     6
     """
-    if not isinstance(model, nn.Module):
-        raise ArgumentTypeError(f"model: expected a torch.nn.Module, found {type(model).__name__}")
+    check("model", model, MODULE)
     if input_shape is None:
         input_shape = getattr(model, "input_shape", None)
         if input_shape is None:
-            raise InvalidValueError(
-                "input_shape: expected the shape of one sample, found None (the model has no "
-                "input_shape attribute)"
-            )
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (tuple, list)):
-        raise ArgumentTypeError(
-            f"input_shape: expected a tuple of sizes such as (3, 32, 32), found"
-            f" {describe_value(input_shape)}"
-        )
-    sizes = list(input_shape)
-    if not sizes or any(
-        isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in sizes
-    ):
-        raise InvalidValueError(
-            f"input_shape: expected positive int sizes, found {describe_value(input_shape)}"
-        )
-    shape = tuple(int(s) for s in sizes)
-    if math.prod(shape) > _MAX_SAMPLE:
-        raise InvalidValueError(
-            f"input_shape: expected a sample of at most {_MAX_SAMPLE:,} values, found"
-            f" {describe_value(input_shape)}"
-        )
+            found = "None (the model has no input_shape attribute)"
+            raise fail("input_shape", "the shape of one sample", found)
+    shape = check("input_shape", input_shape, _SAMPLE_SHAPE)
     device, dtype = torch.device("cpu"), torch.get_default_dtype()
     for p in model.parameters():
         device, dtype = p.device, p.dtype

@@ -17,14 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import (
-    ArgumentTypeError,
-    ConfigError,
-    InvalidValueError,
-    MissingDependencyError,
-    ShapeError,
-    UnknownNameError,
-)
+from zcfast._params import Int, check, fail, missing_dependency
+from zcfast.exceptions import ArgumentTypeError, ConfigError, ShapeError, UnknownNameError
 
 if TYPE_CHECKING:
     from zcfast.spaces._task import TaskSpec
@@ -45,14 +39,16 @@ def _generator(seed: int) -> torch.Generator:
 def _check_n(n: Any, values_per_sample: int) -> int:
     from zcfast.spaces._task import MAX_BATCH_VALUES
 
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"n: expected a positive int, found {describe_value(n)}")
+    n = check("n", n, Int(1))
     if n * values_per_sample > MAX_BATCH_VALUES:
-        raise ConfigError(
-            f"n: expected a batch of at most {MAX_BATCH_VALUES:,} values, found {n} samples of"
-            f" {values_per_sample:,}"
-        )
+        expected = f"a batch of at most {MAX_BATCH_VALUES:,} values"
+        raise fail("n", expected, f"{n} samples of {values_per_sample:,}", ConfigError)
     return n
+
+
+def _check_available(n: int, available: int, what: str) -> None:
+    if n > available:
+        raise fail("n", f"at most {available} {what}", str(n), ConfigError)
 
 
 def images(
@@ -74,18 +70,18 @@ def images(
     ):
         x, y = _dataset(source, n)
     else:
-        raise UnknownNameError(
-            f"source: expected one of {list(BATCH_SOURCES)}, a torch Dataset of (image, label)"
-            f" pairs or a CIFAR-10 folder, found {describe_value(source)}"
-            + (" (no such folder)" if isinstance(source, (str, os.PathLike)) else "")
+        expected = (
+            f"one of {list(BATCH_SOURCES)}, a torch Dataset of (image, label) pairs or a"
+            " CIFAR-10 folder"
         )
+        folder = " (no such folder)" if isinstance(source, (str, os.PathLike)) else ""
+        raise fail("source", expected, describe_value(source) + folder, UnknownNameError)
     x = x.float()
     if x.dim() == 3:
         x = x[:, None]
     if x.shape[1] not in (1, channels):
-        raise ShapeError(
-            f"source: expected images with 1 or {channels} channels, found {x.shape[1]}"
-        )
+        expected = f"images with 1 or {channels} channels"
+        raise fail("source", expected, str(x.shape[1]), ShapeError)
     x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
     if x.shape[1] != channels:
         x = x.repeat(1, channels, 1, 1)
@@ -95,13 +91,12 @@ def images(
 
 
 def _digits(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    if n > _DIGITS:
-        raise ConfigError(f"n: expected at most {_DIGITS} digits images, found {n}")
+    _check_available(n, _DIGITS, "digits images")
     try:
         from sklearn.datasets import load_digits
     except ImportError:
-        raise MissingDependencyError(
-            "source='digits' needs scikit-learn: pip install 'zcfast[torch]' installs it"
+        raise missing_dependency(
+            "scikit-learn", "source='digits'", "'zcfast[torch]' (which installs it)"
         ) from None
     d = load_digits()
     return torch.tensor(d.images[:n], dtype=torch.float32) / 16.0, torch.tensor(d.target[:n])
@@ -111,33 +106,27 @@ def _cifar_folder(path: Any, n: int) -> tuple[torch.Tensor, torch.Tensor]:
     try:
         from torchvision.datasets import CIFAR10
     except ImportError:
-        raise MissingDependencyError(
-            "source: a CIFAR-10 folder needs torchvision: pip install torchvision"
+        raise missing_dependency(
+            "torchvision", "source (a CIFAR-10 folder)", "torchvision"
         ) from None
     try:
         data = CIFAR10(os.fspath(path), train=True, download=False)
     except RuntimeError as exc:
-        raise InvalidValueError(
-            f"source: expected a torchvision CIFAR-10 folder (cifar-10-batches-py), found"
-            f" {os.fspath(path)!r} ({str(exc).strip()[:200]})"
-        ) from None
-    if n > len(data):
-        raise ConfigError(f"n: expected at most {len(data)} images of {path}, found {n}")
+        expected = "a torchvision CIFAR-10 folder (cifar-10-batches-py)"
+        raise fail("source", expected, f"{os.fspath(path)!r} ({str(exc).strip()[:200]})") from None
+    _check_available(n, len(data), f"images of {path}")
     x = torch.tensor(data.data[:n]).permute(0, 3, 1, 2).float() / 255.0
     return x, torch.tensor(data.targets[:n])
 
 
 def _dataset(data: Any, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    if len(data) < n:
-        raise ConfigError(f"n: expected at most {len(data)} samples of the dataset, found {n}")
+    _check_available(n, len(data), "samples of the dataset")
     xs, ys = [], []
     for i in range(n):
         item = data[i]
         if not (isinstance(item, (tuple, list)) and len(item) >= 2):
-            raise ArgumentTypeError(
-                f"source: expected a dataset of (image, label) pairs, found"
-                f" {describe_value(item)} at index {i}"
-            )
+            expected, found = "a dataset of (image, label) pairs", describe_value(item)
+            raise fail("source", expected, f"{found} at index {i}", ArgumentTypeError)
         image = item[0]
         if not isinstance(image, torch.Tensor):
             try:
@@ -147,15 +136,14 @@ def _dataset(data: Any, n: int) -> tuple[torch.Tensor, torch.Tensor]:
                 if image.dim() == 3 and image.shape[-1] in (1, 3):  # PIL/NumPy: H, W, C
                     image = image.permute(2, 0, 1) / 255.0
             except (TypeError, ValueError) as exc:
-                raise ArgumentTypeError(
-                    f"source: expected image tensors, found {type(item[0]).__name__} ({exc})"
-                ) from None
+                found = f"{type(item[0]).__name__} ({exc})"
+                raise fail("source", "image tensors", found, ArgumentTypeError) from None
         xs.append(image.float())
         ys.append(int(item[1]))
     try:
         return torch.stack(xs), torch.tensor(ys)
     except RuntimeError as exc:
-        raise ShapeError(f"source: expected images of one shape, found {exc}") from None
+        raise fail("source", "images of one shape", str(exc), ShapeError) from None
 
 
 def task_batch(task: TaskSpec, n: int, seed: int, source: Any) -> tuple[torch.Tensor, torch.Tensor]:
@@ -165,9 +153,8 @@ def task_batch(task: TaskSpec, n: int, seed: int, source: Any) -> tuple[torch.Te
     g = _generator(seed)
     if len(shape) < 3:  # not images: only noise
         if not (isinstance(source, str) and source == "noise"):
-            raise ConfigError(
-                f"source: expected 'noise' for task {task.name!r}, whose inputs are not images"
-            )
+            expected = f"'noise' for task {task.name!r}, whose inputs are not images"
+            raise fail("source", expected, describe_value(source), ConfigError)
         x = torch.randn(n, *shape, generator=g)
         return x, _labels(task, n, g, None, x)
     tiles = shape[0] if len(shape) == 4 else 1
@@ -207,40 +194,32 @@ def check_task_labels(
     task: TaskSpec, labels: Any, output: torch.Tensor | None, n: int
 ) -> torch.Tensor:
     """See :meth:`TaskSpec.check_labels`."""
-    y = _as_tensor(labels)
-    if y.is_complex():
-        raise ArgumentTypeError(f"labels: expected real values, found dtype {y.dtype}")
-    if y.dim() == 0 or y.shape[0] != n:
-        found = "a scalar" if y.dim() == 0 else f"{y.shape[0]} rows"
-        raise ShapeError(f"labels: expected {n} rows (one per input), found {found}")
+    from zcfast.metrics._common import label_tensor
+
+    y = label_tensor(labels, n)
     per_sample = task.label_shape() if output is None else _label_shape(task, output)
     kind = task.labels
     if tuple(y.shape[1:]) != tuple(per_sample):
-        raise ShapeError(
-            f"labels: expected {_label_words(task)} of shape {(n, *per_sample)} for task"
-            f" {task.name!r}, found shape {tuple(y.shape)}"
-        )
+        expected = f"{_label_words(task)} of shape {(n, *per_sample)} for task {task.name!r}"
+        raise fail("labels", expected, f"shape {tuple(y.shape)}", ShapeError)
     if kind in ("class", "dense_class"):
         if y.is_floating_point() and bool((y == y.round()).all()):
             y = y.long()
         if y.is_floating_point() or y.dtype == torch.bool:
-            raise ArgumentTypeError(
-                f"labels: expected integer class indices for task {task.name!r}, found dtype"
-                f" {y.dtype}"
-            )
+            expected = f"integer class indices for task {task.name!r}"
+            raise fail("labels", expected, f"dtype {y.dtype}", ArgumentTypeError)
         y = y.long()
         bad = (y < 0) | (y >= task.num_outputs)
         if bool(bad.any()):
             pos = tuple(int(i) for i in bad.nonzero()[0])
-            raise InvalidValueError(
-                f"labels: expected integers in [0, {task.num_outputs}), found"
-                f" {int(y[pos])} at position {pos[0] if len(pos) == 1 else pos}"
-            )
+            found = f"{int(y[pos])} at position {pos[0] if len(pos) == 1 else pos}"
+            raise fail("labels", f"integers in [0, {task.num_outputs})", found)
         return y.detach()
     if not y.is_floating_point():
         y = y.to(torch.get_default_dtype())
     if not bool(torch.isfinite(y).all()):
-        raise InvalidValueError(f"labels: expected finite values for task {task.name!r}")
+        found = "NaN" if bool(torch.isnan(y).any()) else "inf"
+        raise fail("labels", f"finite values for task {task.name!r}", found)
     return y.detach()
 
 
@@ -264,22 +243,3 @@ def _label_words(task: TaskSpec) -> str:
         "dense": "a target map",
         "vector": "target values",
     }[task.labels]
-
-
-def _as_tensor(labels: Any) -> torch.Tensor:
-    if isinstance(labels, torch.Tensor):
-        return labels
-    try:
-        import numpy as np
-
-        arr = np.asarray(labels)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ShapeError(
-            f"labels: expected an array of labels, found a ragged sequence ({exc})"
-        ) from None
-    if arr.dtype.kind not in "biuf":
-        raise ArgumentTypeError(
-            f"labels: expected numbers, found values of dtype {arr.dtype}"
-            f" ({describe_value(arr.flat[0] if arr.size else None)})"
-        )
-    return torch.as_tensor(arr.astype(np.int64) if arr.dtype.kind == "u" else arr)

@@ -17,8 +17,8 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from random import Random
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, ConfigError, UnknownNameError
+from zcfast._params import Choice, Instance, Int, check, fail, found_type
+from zcfast.exceptions import ArgumentTypeError, ConfigError
 from zcfast.spaces._task import TaskSpec
 
 if TYPE_CHECKING:
@@ -130,20 +130,17 @@ def check_space(space: Any, *needs: str, arg: str = "space") -> Any:
         if not hasattr(space, member)
     ]
     if missing:
-        raise ArgumentTypeError(
-            f"{arg}: expected a search-space name or a SearchSpace with {', '.join(missing)},"
-            f" found {type(space).__name__}"
-        )
+        expected = f"a search-space name or a SearchSpace with {', '.join(missing)}"
+        raise fail(arg, expected, found_type(space), ArgumentTypeError)
     return space
 
 
 def check_rng(rng: Any) -> Random:
     """``rng`` if it is a :class:`random.Random` (what spaces draw with)."""
-    if not isinstance(rng, Random):
-        raise ArgumentTypeError(
-            f"rng: expected a random.Random (e.g. random.Random(0)), found {type(rng).__name__}"
-        )
-    return rng
+    return check("rng", rng, _RNG)
+
+
+_RNG = Instance(Random, what="a random.Random (e.g. random.Random(0))")
 
 
 class Space:
@@ -191,12 +188,7 @@ class Space:
             return next(iter(self.TASKS.values()))
         if isinstance(name, TaskSpec):
             return name
-        if isinstance(name, str) and name in self.TASKS:
-            return self.TASKS[name]
-        raise UnknownNameError(
-            f"task: expected one of {', '.join(self.TASKS)} (tasks of {self.name}), found"
-            f" {describe_value(name)}"
-        )
+        return self.TASKS[check("task", name, Choice(*self.TASKS, note=f"tasks of {self.name}"))]
 
     def build(self, arch: Any, task: TaskSpec | str | None = None) -> nn.Module:
         """A freshly initialised network (PyTorch default init, train mode) for ``arch``
@@ -222,13 +214,10 @@ class Space:
     def sample(self, n: int, seed: int = 0) -> list[Any]:
         """``n`` distinct architectures drawn at random with a private generator seeded
         ``seed`` (uniformly over the whole space when it is enumerable)."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ConfigError(f"n: expected a non-negative int, found {describe_value(n)}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ArgumentTypeError(f"seed: expected an int, found {type(seed).__name__}")
+        n, seed = check("n", n, Int(0)), check("seed", seed, Int())
         size = getattr(self, "size", None)
         if size is not None and n > size:
-            raise ConfigError(f"n: expected at most {size} architectures, found {n}")
+            raise fail("n", f"at most {size} architectures", str(n), ConfigError)
         rng = Random(seed)
         out: dict[str, Hashable] = {}
         tries = 0
@@ -237,10 +226,11 @@ class Space:
             out.setdefault(self.key(arch), arch)
             tries += 1
             if tries > 100 * n + 1000:
-                raise ConfigError(
-                    f"n: expected at most the {len(out)} distinct architectures {self.name}'s"
-                    f" sampler found in {tries} draws, found {n}"
+                expected = (
+                    f"at most the {len(out)} distinct architectures {self.name}'s sampler found"
+                    f" in {tries} draws"
                 )
+                raise fail("n", expected, str(n), ConfigError)
         return list(out.values())
 
     def __repr__(self) -> str:

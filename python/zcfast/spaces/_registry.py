@@ -19,8 +19,8 @@ from functools import cache
 from typing import Any
 
 from zcfast._messages import describe_value
-from zcfast._params import message
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, UnknownNameError
+from zcfast._params import Func, Instance, check, fail
+from zcfast.exceptions import UnknownNameError
 
 __all__ = ["ENTRY_POINT_GROUP", "available_spaces", "get_space", "register_space"]
 
@@ -103,13 +103,11 @@ def get_space(name: str) -> Any:
     >>> get_space("NAS-Bench-201").name
     'nb201'
     """
-    if not isinstance(name, str):
-        raise ArgumentTypeError(message("space", "a space name (str)", name, with_type=True))
+    check("space", name, Instance(str, what="a space name (str)"))
     canonical = _installed().get(_normal(name))
     if canonical is None:
-        raise UnknownNameError(
-            f"space: expected one of {', '.join(available_spaces())}, found {describe_value(name)}"
-        )
+        expected = f"one of {', '.join(available_spaces())}"
+        raise fail("space", expected, describe_value(name), UnknownNameError)
     return _instance(canonical)
 
 
@@ -127,12 +125,8 @@ def register_space(name: str, factory: Callable[[], Any], *, aliases: tuple[str,
     from zcfast.spaces._contract import check_space
 
     if not isinstance(name, str) or not name or name != name.lower():
-        raise InvalidValueError(f"name: expected a lower-case name, found {describe_value(name)}")
-    if not callable(factory):
-        raise ArgumentTypeError(
-            f"factory: expected a space class or a callable returning a space, found"
-            f" {type(factory).__name__}"
-        )
+        raise fail("name", "a lower-case name", describe_value(name))
+    check("factory", factory, Func("a space class or a callable returning a space"))
     check_space(factory(), "builder", arg="factory")
     _REGISTERED[name] = factory
     for alias in aliases:

@@ -19,13 +19,12 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, ConfigError, ShapeError, UnknownNameError
+from zcfast._params import Choice, Instance, Int, Sizes, Text, check, fail
+from zcfast.exceptions import ConfigError, ShapeError
 
 if TYPE_CHECKING:
     import torch
@@ -72,6 +71,9 @@ _COMPATIBLE = {
 _DENSE_OUTPUTS = ("dense_logits", "dense", "image")
 #: Largest example batch :meth:`TaskSpec.example_batch` makes: 2**31 values (8 GiB in float32).
 MAX_BATCH_VALUES = 2**31
+_SIZES = Sizes(1, 4, MAX_BATCH_VALUES)
+_SIDES = Sizes(2, 2, MAX_BATCH_VALUES)
+_COUNT = Int(1, MAX_BATCH_VALUES)
 
 
 @dataclass(frozen=True)
@@ -116,33 +118,21 @@ class TaskSpec:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not self.name:
-            raise ArgumentTypeError(f"name: expected a non-empty str, found {self.name!r}")
-        shape = _sizes("input_shape", self.input_shape, (1, 4))
+        check("name", self.name, Text())
+        shape = check("input_shape", self.input_shape, _SIZES)
         object.__setattr__(self, "input_shape", shape)
-        if self.output not in OUTPUT_KINDS:
-            raise UnknownNameError(
-                f"output: expected one of {', '.join(OUTPUT_KINDS)}, found {self.output!r}"
-            )
-        _sizes("num_outputs", (self.num_outputs,), (1, 1))
+        check("output", self.output, Choice(*OUTPUT_KINDS))
+        object.__setattr__(self, "num_outputs", check("num_outputs", self.num_outputs, _COUNT))
         labels = self.labels or _DEFAULT_LABELS[self.output]
-        if labels not in _COMPATIBLE[self.output]:
-            raise UnknownNameError(
-                f"labels: expected one of {', '.join(_COMPATIBLE[self.output])} for"
-                f" {self.output} outputs, found {labels!r}"
-            )
-        object.__setattr__(self, "labels", labels)
+        compatible = Choice(*_COMPATIBLE[self.output], note=f"for {self.output} outputs")
+        object.__setattr__(self, "labels", check("labels", labels, compatible))
         loss = self.loss or _DEFAULT_LOSS[labels]
-        if loss not in LOSSES:
-            raise UnknownNameError(f"loss: expected one of {', '.join(LOSSES)}, found {loss!r}")
-        object.__setattr__(self, "loss", loss)
+        object.__setattr__(self, "loss", check("loss", loss, Choice(*LOSSES)))
         if self.output in _DENSE_OUTPUTS and len(shape) < 3:
-            raise ShapeError(
-                f"input_shape: expected (C, H, W) for a task with {self.output} outputs, found"
-                f" {shape}"
-            )
+            expected = f"(C, H, W) for a task with {self.output} outputs"
+            raise fail("input_shape", expected, str(shape), ShapeError)
         if self.output_size is not None:
-            object.__setattr__(self, "output_size", _sizes("output_size", self.output_size, (2, 2)))
+            object.__setattr__(self, "output_size", check("output_size", self.output_size, _SIDES))
 
     # -- constructors ------------------------------------------------------------------------
 
@@ -206,8 +196,9 @@ class TaskSpec:
         """
         old = self.spatial_size
         if old is None:
-            raise ShapeError(f"input_size: the task {self.name!r} takes no images, found {size!r}")
-        hw = _sizes("input_size", size if isinstance(size, tuple) else (size, size), (2, 2))
+            expected = f"no size (the task {self.name!r} takes no images)"
+            raise fail("input_size", expected, repr(size), ShapeError)
+        hw = check("input_size", size if isinstance(size, tuple) else (size, size), _SIDES)
         if hw == old:
             return self
         out = self.output_size
@@ -224,14 +215,12 @@ class TaskSpec:
         >>> TaskSpec.classification("cifar10", 10, (3, 32, 32)).with_classes(5).name
         'cifar10-5'
         """
-        _sizes("num_classes", (num_classes,), (1, 1))
+        check("num_classes", num_classes, _COUNT)
         if num_classes == self.num_outputs:
             return self
         if not self.is_classification:
-            raise ConfigError(
-                f"num_classes: expected the task's own outputs for task {self.name!r}"
-                f" ({self.output} outputs, {self.num_outputs}), found {num_classes}"
-            )
+            own = f"the task's own outputs for task {self.name!r} ({self.output} outputs,"
+            raise fail("num_classes", f"{own} {self.num_outputs})", str(num_classes), ConfigError)
         return dataclasses.replace(self, name=f"{self.name}-{num_classes}", num_outputs=num_classes)
 
     # -- tensors -----------------------------------------------------------------------------
@@ -269,18 +258,13 @@ class TaskSpec:
         :class:`ShapeError` saying what the forward should return."""
         import torch
 
-        if not isinstance(out, torch.Tensor):
-            raise ArgumentTypeError(
-                f"model: expected forward() to return a tensor ({self._expected_output()}),"
-                f" found {type(out).__name__}"
-            )
+        tensor = f"forward() to return a tensor ({self._expected_output()})"
+        check("model", out, Instance(torch.Tensor, what=tensor))
         rank = len(self.output_shape()) + 1
         ok = out.dim() == rank and out.shape[0] == n and out.shape[1] == self.num_outputs
         if not ok:
-            raise ShapeError(
-                f"model: expected forward() to return {self._expected_output(n)} for task"
-                f" {self.name!r}, found shape {tuple(out.shape)}"
-            )
+            expected = f"forward() to return {self._expected_output(n)} for task {self.name!r}"
+            raise fail("model", expected, f"shape {tuple(out.shape)}", ShapeError)
         return out
 
     def _expected_output(self, n: int | str = "N") -> str:
@@ -311,23 +295,6 @@ class TaskSpec:
             "loss": self.loss,
             "output_size": None if self.output_size is None else list(self.output_size),
         }
-
-
-def _sizes(arg: str, value: Any, ranks: tuple[int, int]) -> tuple[int, ...]:
-    """``value`` as a tuple of positive ints whose length is within ``ranks``."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
-        raise ArgumentTypeError(f"{arg}: expected a tuple of sizes, found {describe_value(value)}")
-    ok = ranks[0] <= len(value) <= ranks[1] and all(
-        isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in value
-    )
-    if not ok:
-        want = f"{ranks[0]}" if ranks[0] == ranks[1] else f"{ranks[0]} to {ranks[1]}"
-        raise ConfigError(
-            f"{arg}: expected {want} positive int sizes, found {describe_value(value)}"
-        )
-    if math.prod(value) > MAX_BATCH_VALUES:
-        raise ConfigError(f"{arg}: expected a size of at most {MAX_BATCH_VALUES:,} values")
-    return tuple(int(v) for v in value)
 
 
 def _loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:

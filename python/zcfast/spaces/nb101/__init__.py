@@ -61,13 +61,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import (
-    ArgumentTypeError,
-    ConfigError,
-    InvalidValueError,
-    ShapeError,
-    UnknownNameError,
-)
+from zcfast._params import Constraint, Int, check_all, fail, found_type
+from zcfast.exceptions import ArgumentTypeError, ShapeError, UnknownNameError
 from zcfast.spaces._contract import Space, check_rng
 from zcfast.spaces._task import TaskSpec
 from zcfast.spaces.nb101._cell import (
@@ -139,50 +134,37 @@ def _entry(value: Any, arch: Any) -> int:
     """An adjacency entry as 0 or 1 (ints, bools and integral floats are accepted)."""
     if isinstance(value, (bool, np.bool_)):
         return int(value)
-    if isinstance(value, (int, np.integer)):
-        v = int(value)
-    elif isinstance(value, (float, np.floating)):
-        if not float(value).is_integer():
-            raise InvalidValueError(
-                f"arch: expected 0/1 adjacency entries, found {describe_value(value)} in"
-                f" {_found(arch)}"
-            )
-        v = int(value)
-    else:
-        raise ArgumentTypeError(
-            f"arch: expected 0/1 adjacency entries, found {type(value).__name__}"
-            f" {describe_value(value)} in {_found(arch)}"
-        )
-    if v not in (0, 1):
-        raise InvalidValueError(
-            f"arch: expected 0/1 adjacency entries, found {describe_value(v)} in {_found(arch)}"
-        )
-    return v
+    if not isinstance(value, (int, np.integer, float, np.floating)):
+        found = f"{found_type(value)} in {_found(arch)}"
+        raise fail("arch", "0/1 adjacency entries", found, ArgumentTypeError)
+    if value not in (0, 1):
+        raise fail("arch", "0/1 adjacency entries", f"{describe_value(value)} in {_found(arch)}")
+    return int(value)
 
 
 def _op_index(value: Any, arch: Any) -> int:
     """An op index of the flattened form (an int in 0..4)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(
-            f"arch: expected int op indices in the flattened cell, found"
-            f" {type(value).__name__} {describe_value(value)} in {_found(arch)}"
-        )
+        found = f"{found_type(value)} in {_found(arch)}"
+        raise fail("arch", "int op indices in the flattened cell", found, ArgumentTypeError)
     v = int(value)
     if not 0 <= v < len(NASLIB_OPS):
-        raise InvalidValueError(
-            f"arch: expected op indices in 0..{len(NASLIB_OPS) - 1} (0 input, 1 output,"
-            f" 2 maxpool3x3, 3 conv1x1-bn-relu, 4 conv3x3-bn-relu), found {v} in {_found(arch)}"
+        expected = (
+            f"op indices in 0..{len(NASLIB_OPS) - 1} (0 input, 1 output, 2 maxpool3x3,"
+            " 3 conv1x1-bn-relu, 4 conv3x3-bn-relu)"
         )
+        raise fail("arch", expected, f"{v} in {_found(arch)}")
     return v
 
 
 def _read_flat(values: Sequence[Any], arch: Any) -> tuple[list[list[int]], list[int]]:
     n = _LENGTHS.get(len(values))
     if n is None:
-        raise ShapeError(
-            f"arch: expected a flattened cell of n·n + n numbers for n = 2..{MAX_VERTICES}"
-            f" vertices ({_LENGTH_TEXT}), found {len(values)} numbers"
+        expected = (
+            f"a flattened cell of n·n + n numbers for n = 2..{MAX_VERTICES} vertices"
+            f" ({_LENGTH_TEXT})"
         )
+        raise fail("arch", expected, f"{len(values)} numbers", ShapeError)
     flat = [_entry(v, arch) for v in values[: n * n]]
     matrix = [flat[i * n : (i + 1) * n] for i in range(n)]
     return matrix, [_op_index(v, arch) for v in values[n * n :]]
@@ -191,20 +173,16 @@ def _read_flat(values: Sequence[Any], arch: Any) -> tuple[list[list[int]], list[
 def _read_string(text: str) -> tuple[list[list[int]], list[int]]:
     s = text.strip()
     if not _FLAT_RE.match(s) or s[0] + s[-1] not in ("()", "[]"):
-        raise InvalidValueError(
-            f"arch: expected a flattened NB101 cell string like {_FLAT_EXAMPLE} (or a"
-            f" (matrix, ops) pair), found {_found(text)}"
-        )
+        expected = f"a flattened NB101 cell string like {_FLAT_EXAMPLE} (or a (matrix, ops) pair)"
+        raise fail("arch", expected, _found(text))
     return _read_flat([int(d) for d in _DIGITS_RE.findall(s)], text)
 
 
 def _read_matrix(matrix: Any, arch: Any) -> list[list[int]]:
     if isinstance(matrix, np.ndarray):
         if matrix.ndim != 2:
-            raise ShapeError(
-                f"arch: expected a 2-D adjacency matrix, found an array of shape"
-                f" {tuple(matrix.shape)}"
-            )
+            found = f"an array of shape {tuple(matrix.shape)}"
+            raise fail("arch", "a 2-D adjacency matrix", found, ShapeError)
         rows: list[Any] = matrix.tolist()
     elif isinstance(matrix, (list, tuple)):
         rows = []
@@ -215,26 +193,20 @@ def _read_matrix(matrix: Any, arch: Any) -> list[list[int]]:
                 isinstance(v, (list, tuple, np.ndarray)) for v in row
             )
             if not isinstance(row, (list, tuple)) or nested:
-                raise ShapeError(
-                    f"arch: expected a 2-D adjacency matrix (a list of rows of 0/1), found a"
-                    f" row {describe_value(row)} in {_found(arch)}"
-                )
+                expected = "a 2-D adjacency matrix (a list of rows of 0/1)"
+                found = f"a row {describe_value(row)} in {_found(arch)}"
+                raise fail("arch", expected, found, ShapeError)
             rows.append(list(row))
     else:
-        raise ArgumentTypeError(
-            f"arch: expected an adjacency matrix (nested lists or a 2-D NumPy array), found"
-            f" {type(matrix).__name__}"
-        )
+        expected = "an adjacency matrix (nested lists or a 2-D NumPy array)"
+        raise fail("arch", expected, found_type(matrix), ArgumentTypeError)
     n = len(rows)
     if any(len(row) != n for row in rows):
-        raise ShapeError(
-            f"arch: expected a square adjacency matrix, found {n} rows of lengths"
-            f" {describe_value([len(row) for row in rows])}"
-        )
+        found = f"{n} rows of lengths {describe_value([len(row) for row in rows])}"
+        raise fail("arch", "a square adjacency matrix", found, ShapeError)
     if not 2 <= n <= MAX_VERTICES:
-        raise ShapeError(
-            f"arch: expected an adjacency matrix of 2 to {MAX_VERTICES} vertices, found {n}"
-        )
+        expected = f"an adjacency matrix of 2 to {MAX_VERTICES} vertices"
+        raise fail("arch", expected, str(n), ShapeError)
     return [[_entry(v, arch) for v in row] for row in rows]
 
 
@@ -242,25 +214,18 @@ def _read_ops(ops: Any, n: int, arch: Any) -> list[int]:
     if isinstance(ops, np.ndarray):
         ops = ops.tolist()
     if isinstance(ops, (str, bytes)) or not isinstance(ops, (list, tuple)):
-        raise ArgumentTypeError(
-            f"arch: expected a list of op names, found {type(ops).__name__} {describe_value(ops)}"
-        )
+        raise fail("arch", "a list of op names", found_type(ops), ArgumentTypeError)
     if len(ops) != n:
-        raise ShapeError(
-            f"arch: expected one op per vertex ({n} ops for the {n}×{n} matrix), found"
-            f" {len(ops)} ops {describe_value(ops)}"
-        )
+        expected = f"one op per vertex ({n} ops for the {n}×{n} matrix)"
+        raise fail("arch", expected, f"{len(ops)} ops {describe_value(ops)}", ShapeError)
     out = []
     for op in ops:
         if not isinstance(op, str):
-            raise ArgumentTypeError(
-                f"arch: expected op names (str), found {type(op).__name__}"
-                f" {describe_value(op)} in {describe_value(ops)}"
-            )
+            found = f"{found_type(op)} in {describe_value(ops)}"
+            raise fail("arch", "op names (str)", found, ArgumentTypeError)
         if op not in _OP_INDEX:
-            raise UnknownNameError(
-                f"arch: expected op names from {', '.join(NASLIB_OPS)}, found {describe_value(op)}"
-            )
+            expected = f"op names from {', '.join(NASLIB_OPS)}"
+            raise fail("arch", expected, describe_value(op), UnknownNameError)
         out.append(_OP_INDEX[op])
     return out
 
@@ -279,16 +244,15 @@ def _read(arch: Any) -> tuple[list[list[int]], list[int]]:
         for m, o in (("matrix", "ops"), ("module_adjacency", "module_operations")):
             if m in arch and o in arch:
                 return _read_pair(arch[m], arch[o], arch)
-        raise InvalidValueError(
-            f"arch: expected a dict with keys 'matrix' and 'ops' (or 'module_adjacency' and"
-            f" 'module_operations'), found keys {describe_value(sorted(map(str, arch)))}"
+        expected = (
+            "a dict with keys 'matrix' and 'ops' (or 'module_adjacency' and 'module_operations')"
         )
+        raise fail("arch", expected, f"keys {describe_value(sorted(map(str, arch)))}")
     if isinstance(arch, np.ndarray):
         if arch.ndim != 1:
-            raise ShapeError(
-                f"arch: expected a flattened cell (a 1-D array) or a (matrix, ops) pair, found"
-                f" an array of shape {tuple(arch.shape)}"
-            )
+            expected = "a flattened cell (a 1-D array) or a (matrix, ops) pair"
+            found = f"an array of shape {tuple(arch.shape)}"
+            raise fail("arch", expected, found, ShapeError)
         return _read_flat(arch.tolist(), arch)
     if isinstance(arch, (tuple, list)):
         if len(arch) == 2:  # no flattened cell has two numbers
@@ -296,15 +260,14 @@ def _read(arch: Any) -> tuple[list[list[int]], list[int]]:
         return _read_flat(arch, arch)
     if hasattr(arch, "matrix") and hasattr(arch, "ops") and not isinstance(arch, type):
         if arch.matrix is None or arch.ops is None:
-            raise InvalidValueError(
-                f"arch: expected a valid cell, found a {type(arch).__name__} without a matrix"
-                " (NAS-Bench-101 marks a cell invalid that way)"
+            found = (
+                f"a {type(arch).__name__} without a matrix (NAS-Bench-101 marks a cell invalid"
+                " that way)"
             )
+            raise fail("arch", "a valid cell", found)
         return _read_pair(arch.matrix, arch.ops, arch)
-    raise ArgumentTypeError(
-        f"arch: expected a flattened NB101 cell (tuple, list or string), a (matrix, ops) pair"
-        f" or a dict, found {type(arch).__name__}"
-    )
+    expected = "a flattened NB101 cell (tuple, list or string), a (matrix, ops) pair or a dict"
+    raise fail("arch", expected, found_type(arch), ArgumentTypeError)
 
 
 # ----------------------------------------------------------------------------- structure
@@ -332,34 +295,24 @@ def _finish(matrix: list[list[int]], ops: list[int], arch: Any) -> Arch:
     for i in range(n):
         for j in range(i + 1):
             if matrix[i][j]:
-                raise InvalidValueError(
-                    f"arch: expected a strictly upper-triangular adjacency matrix (edges i→j"
-                    f" only for i < j), found an edge {i}→{j} in {_found(arch)}"
-                )
+                expected = "a strictly upper-triangular adjacency matrix (edges i→j only for i < j)"
+                raise fail("arch", expected, f"an edge {i}→{j} in {_found(arch)}")
     names = [NASLIB_OPS[o] for o in ops]
     if names[0] != INPUT or names[-1] != OUTPUT:
-        raise InvalidValueError(
-            f"arch: expected the first vertex to be {INPUT!r} and the last {OUTPUT!r}, found"
-            f" {names[0]!r} and {names[-1]!r}"
-        )
+        expected = f"the first vertex to be {INPUT!r} and the last {OUTPUT!r}"
+        raise fail("arch", expected, f"{names[0]!r} and {names[-1]!r}")
     for v, name in enumerate(names[1:-1], start=1):
         if name not in OPS:
-            raise InvalidValueError(
-                f"arch: expected interior vertices with ops from {', '.join(OPS)}, found"
-                f" {name!r} at vertex {v}"
-            )
+            expected = f"interior vertices with ops from {', '.join(OPS)}"
+            raise fail("arch", expected, f"{name!r} at vertex {v}")
     if not _reaches_output(matrix):
-        raise InvalidValueError(
-            f"arch: expected a cell whose output is reachable from its input, found no"
-            f" input→output path in {_found(arch)}"
-        )
+        expected = "a cell whose output is reachable from its input"
+        raise fail("arch", expected, f"no input→output path in {_found(arch)}")
     matrix, ops = _prune(matrix, ops)
     edges = sum(map(sum, matrix))
     if edges > MAX_EDGES:
-        raise InvalidValueError(
-            f"arch: expected at most {MAX_EDGES} edges on input→output paths, found {edges}"
-            f" in {_found(arch)}"
-        )
+        expected = f"at most {MAX_EDGES} edges on input→output paths"
+        raise fail("arch", expected, f"{edges} in {_found(arch)}")
     return flatten(matrix, ops)
 
 
@@ -405,11 +358,6 @@ def parse(arch: Any) -> Arch:
     ...        "ops": ["input", "maxpool3x3", "output"]})
     (0, 1, 0, 0, 0, 1)
     """
-    if isinstance(arch, (bool, int, float, np.number)) or arch is None:
-        raise ArgumentTypeError(
-            f"arch: expected a flattened NB101 cell (tuple, list or string), a (matrix, ops)"
-            f" pair or a dict, found {type(arch).__name__} {describe_value(arch)}"
-        )
     matrix, ops = _read(arch)
     return _finish(matrix, ops, arch)
 
@@ -556,22 +504,18 @@ _MOVES = (_op_moves, _edge_moves, _vertex_moves)
 # ----------------------------------------------------------------------------- counting
 
 
-def _positive(name: str, value: Any, least: int = 1, most: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        what = "a positive int" if least == 1 else f"an int of at least {least}"
-        raise ConfigError(f"{name}: expected {what}, found {describe_value(value)}")
-    if most is not None and value > most:
-        raise ConfigError(
-            f"{name}: expected an int of at most {most}, found {describe_value(value)}"
-        )
-    return value
-
-
 def _check_network_args(num_classes: Any, input_size: Any, C: Any, N: Any) -> None:
-    _positive("num_classes", num_classes)
-    _positive("input_size", input_size, 4)  # two 2×2 poolings
-    _positive("C", C, MIN_C, MAX_C)
-    _positive("N", N, 1, MAX_N)
+    args = {"num_classes": num_classes, "input_size": input_size, "C": C, "N": N}
+    check_all(args, _NETWORK_ARGS)
+
+
+#: What :func:`build` takes (``input_size``: two 2×2 poolings need at least 4).
+_NETWORK_ARGS: dict[str, Constraint[Any]] = {
+    "num_classes": Int(1),
+    "input_size": Int(4),
+    "C": Int(MIN_C, MAX_C),
+    "N": Int(1, MAX_N),
+}
 
 
 def analytic_counts(
@@ -657,8 +601,8 @@ def build(
 
     Example
     -------
-    >>> net = build("(0, 1, 0, 0, 0, 1)")                # doctest: +SKIP
-    >>> net(torch.randn(2, 3, 32, 32)).shape             # doctest: +SKIP
+    >>> net = build("(0, 1, 0, 0, 0, 1)")
+    >>> net(torch.randn(2, 3, 32, 32)).shape
     torch.Size([2, 10])
     """
     t = parse(arch)
@@ -794,15 +738,11 @@ class NB101Space(Space):
         """The NB101 network of a parsed cell for a classification ``task`` on (3, H, W)
         images (see :func:`build`)."""
         if not task.is_classification or len(task.input_shape) != 3 or task.input_shape[0] != 3:
-            raise InvalidValueError(
-                f"task: expected a classification task on (3, H, W) images for NB101, found"
-                f" {task.output} outputs on {task.input_shape}"
-            )
+            expected = "a classification task on (3, H, W) images for NB101"
+            raise fail("task", expected, f"{task.output} outputs on {task.input_shape}")
         if min(task.input_shape[1:]) < 4:
-            raise InvalidValueError(
-                f"task: expected images of at least 4×4 for NB101 (two 2×2 poolings), found"
-                f" {task.input_shape}"
-            )
+            expected = "images of at least 4×4 for NB101 (two 2×2 poolings)"
+            raise fail("task", expected, str(task.input_shape))
         from zcfast.spaces.nb101._torch import NB101Network
 
         return NB101Network(parse(arch), task.num_outputs, input_shape=task.input_shape)

@@ -46,7 +46,8 @@ from random import Random
 from typing import TYPE_CHECKING, Any
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError, UnknownNameError
+from zcfast._params import Choice, Constraint, Int, check, check_all, fail, found_type
+from zcfast.exceptions import ArgumentTypeError, ConfigError, ZcfastError
 from zcfast.spaces._contract import Space, check_rng
 from zcfast.spaces._task import TaskSpec
 from zcfast.spaces.nb201._cell import EDGES, NASLIB_OPS, OPS, SIZE, STRING_EDGES, Arch
@@ -96,20 +97,18 @@ MAX_C = 1024
 MAX_N = 100
 
 
-def _bad(arch: Any, why: str) -> InvalidValueError:
-    return InvalidValueError(
-        f"arch: expected an NB201 cell ({why}), found {describe_value(arch, 120)}"
-    )
+#: What :func:`build` takes.
+_NETWORK_ARGS: dict[str, Constraint[Any]] = {
+    "num_classes": Int(1),
+    "input_size": Int(1),
+    "C": Int(1, MAX_C),
+    "N": Int(1, MAX_N),
+}
+_ARCH_KINDS = "an NB201 cell: a 6-tuple, a string or an int index"
 
 
-def _positive(name: str, value: Any, most: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name}: expected a positive int, found {describe_value(value)}")
-    if most is not None and value > most:
-        raise ConfigError(
-            f"{name}: expected a positive int of at most {most}, found {describe_value(value)}"
-        )
-    return value
+def _bad(arch: Any, why: str) -> ZcfastError:
+    return fail("arch", f"an NB201 cell ({why})", describe_value(arch, 120))
 
 
 def _from_ints(values: Sequence[Any], original: Any) -> Arch:
@@ -178,7 +177,7 @@ def parse(arch: Any) -> Arch:
     (4, 3, 3, 3, 2, 3)
     """
     if isinstance(arch, bool):
-        raise ArgumentTypeError(f"arch: expected an NB201 cell, found bool {arch!r}")
+        raise fail("arch", _ARCH_KINDS, found_type(arch), ArgumentTypeError)
     if isinstance(arch, int):
         return from_index(arch)
     if isinstance(arch, str):
@@ -201,9 +200,7 @@ def parse(arch: Any) -> Arch:
             return _from_ints(arch.tolist(), arch)
     except ImportError:  # pragma: no cover
         pass
-    raise ArgumentTypeError(
-        f"arch: expected a 6-tuple, a string or an int index, found {type(arch).__name__}"
-    )
+    raise fail("arch", _ARCH_KINDS, found_type(arch), ArgumentTypeError)
 
 
 to_tuple = parse
@@ -256,8 +253,7 @@ def from_code(c: int) -> Arch:
     >>> from_code(1)
     (0, 0, 0, 0, 0, 1)
     """
-    if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < SIZE:
-        raise InvalidValueError(f"code: expected an int in [0, {SIZE}), found {describe_value(c)}")
+    _in_range("code", c)
     digits = []
     for _ in range(6):
         digits.append(c % 5)
@@ -277,9 +273,7 @@ def _api_order() -> tuple[tuple[int, ...], dict[int, int]]:
     if sys.byteorder != "little":  # pragma: no cover
         codes.byteswap()
     if len(codes) != SIZE:  # pragma: no cover - corrupted install
-        raise InvalidValueError(
-            f"zcfast/data/nb201_api_order.bin: expected {SIZE} entries, found {len(codes)}"
-        )
+        raise fail("zcfast/data/nb201_api_order.bin", f"{SIZE} entries", str(len(codes)))
     order = tuple(codes)
     return order, {c: i for i, c in enumerate(order)}
 
@@ -295,9 +289,7 @@ def _cifar10_accuracies() -> tuple[float, ...]:
     if sys.byteorder != "little":  # pragma: no cover
         values.byteswap()
     if len(values) != SIZE:  # pragma: no cover - corrupted install
-        raise InvalidValueError(
-            f"zcfast/data/nb201_cifar10_val_acc.bin: expected {SIZE} entries, found {len(values)}"
-        )
+        raise fail("zcfast/data/nb201_cifar10_val_acc.bin", f"{SIZE} entries", str(len(values)))
     return tuple(v / 100 for v in values)
 
 
@@ -316,11 +308,7 @@ def accuracy(arch: Any, task: str = "cifar10") -> float:
     >>> accuracy("(2, 3, 0, 2, 3, 2)")     # the best cell of NB201 on CIFAR-10
     91.57
     """
-    if task not in ACCURACY_TASKS:
-        raise UnknownNameError(
-            f"task: expected one of {', '.join(ACCURACY_TASKS)} (the accuracies zcfast ships),"
-            f" found {describe_value(task)}"
-        )
+    check("task", task, Choice(*ACCURACY_TASKS, note="the accuracies zcfast ships"))
     return _cifar10_accuracies()[code(arch)]
 
 
@@ -332,13 +320,16 @@ def from_index(index: int) -> Arch:
     >>> to_str(from_index(0))
     '|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|'
     """
-    if isinstance(index, bool) or not isinstance(index, int):
-        raise ArgumentTypeError(f"index: expected an int, found {type(index).__name__}")
-    if not 0 <= index < SIZE:
-        raise InvalidValueError(
-            f"index: expected an int in [0, {SIZE}), found {describe_value(index)}"
-        )
-    return from_code(_api_order()[0][index])
+    return from_code(_api_order()[0][_in_range("index", index)])
+
+
+def _in_range(name: str, value: Any) -> int:
+    """``value`` if it is an int in ``[0, SIZE)`` (a cell's index or code): a wrong type is an
+    :class:`ArgumentTypeError`, another int an :class:`InvalidValueError` (no such cell)."""
+    v = check(name, value, Int())
+    if not 0 <= v < SIZE:
+        raise fail(name, f"an int in [0, {SIZE})", describe_value(value))
+    return v
 
 
 def to_index(arch: Any) -> int:
@@ -422,13 +413,11 @@ def sample(n: int, seed: int = 0, *, connected_only: bool = False) -> list[Arch]
     >>> sample(3, seed=7) == sample(3, seed=7)
     True
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ConfigError(f"n: expected a non-negative int, found {describe_value(n)}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ArgumentTypeError(f"seed: expected an int, found {type(seed).__name__}")
+    n = check("n", n, Int(0))
+    seed = check("seed", seed, Int())
     pool = [c for c in range(SIZE) if not connected_only or is_connected(from_code(c))]
     if n > len(pool):
-        raise ConfigError(f"n: expected at most {len(pool)} cells, found {describe_value(n)}")
+        raise fail("n", f"at most {len(pool)} cells", describe_value(n), ConfigError)
     rng = Random(seed)
     return [from_code(c) for c in rng.sample(pool, n)]
 
@@ -513,8 +502,8 @@ def build(
 
     Example
     -------
-    >>> net = build("(4, 3, 3, 3, 2, 3)", num_classes=10)   # doctest: +SKIP
-    >>> net(torch.randn(2, 3, 32, 32)).shape                 # doctest: +SKIP
+    >>> net = build("(4, 3, 3, 3, 2, 3)", num_classes=10)
+    >>> net(torch.randn(2, 3, 32, 32)).shape
     torch.Size([2, 10])
     """
     t = parse(arch)
@@ -525,10 +514,8 @@ def build(
 
 
 def _check_network_args(num_classes: Any, input_size: Any, C: Any, N: Any) -> None:
-    _positive("num_classes", num_classes)
-    _positive("input_size", input_size)
-    _positive("C", C, MAX_C)
-    _positive("N", N, MAX_N)
+    args = {"num_classes": num_classes, "input_size": input_size, "C": C, "N": N}
+    check_all(args, _NETWORK_ARGS)
 
 
 def __getattr__(name: str) -> Any:
@@ -643,10 +630,8 @@ class NB201Space(Space):
     def network(self, arch: Any, task: TaskSpec, **kwargs: Any) -> NB201Network:
         """The NB201 network of a parsed cell for a classification ``task``."""
         if not task.is_classification or len(task.input_shape) != 3 or task.input_shape[0] != 3:
-            raise InvalidValueError(
-                f"task: expected a classification task on (3, H, W) images for NB201, found"
-                f" {task.output} outputs on {task.input_shape}"
-            )
+            expected = "a classification task on (3, H, W) images for NB201"
+            raise fail("task", expected, f"{task.output} outputs on {task.input_shape}")
         return build(arch, task.num_outputs, input_size=task.input_shape[-1], **kwargs)
 
     def sample(self, n: int, seed: int = 0, *, connected_only: bool = False) -> list[Arch]:

@@ -64,7 +64,8 @@ from random import Random
 from typing import TYPE_CHECKING, Any
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ConfigError, InvalidValueError
+from zcfast._params import Bool, Choice, Constraint, Int, Real, check_all, fail
+from zcfast.exceptions import ConfigError
 from zcfast.spaces._contract import Space, check_rng
 from zcfast.spaces._task import TaskSpec
 from zcfast.spaces.nb301._cell import (
@@ -243,38 +244,38 @@ def op_counts(arch: Any) -> dict[str, tuple[int, int]]:
 # -- networks ---------------------------------------------------------------------------------
 
 
-def _positive(name: str, value: Any, least: int = 1, most: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        kind = "a positive int" if least == 1 else f"an int of at least {least}"
-        raise ConfigError(f"{name}: expected {kind}, found {describe_value(value)}")
-    if most is not None and value > most:
-        raise ConfigError(
-            f"{name}: expected an int of at most {most}, found {describe_value(value)}"
-        )
-    return value
+#: What :func:`build` and :func:`evaluation_network` take.
+_NETWORK_ARGS: dict[str, Constraint[Any]] = {
+    "num_classes": Int(1),
+    "C": Int(1, MAX_C),
+    "layers": Int(3, MAX_LAYERS),
+    "config": Choice(*CONFIGS),
+    "auxiliary": Bool(),
+    "input_size": Int(1),
+    "drop_path_prob": Real(0, 1, open_high=True),
+}
 
 
 def _check_network_args(
-    num_classes: Any, C: Any, layers: Any, config: Any, auxiliary: Any, input_size: Any
+    num_classes: Any,
+    C: Any,
+    layers: Any,
+    config: Any,
+    auxiliary: Any,
+    input_size: Any,
+    drop_path_prob: Any = 0.0,
 ) -> None:
-    _positive("num_classes", num_classes)
-    _positive("C", C, most=MAX_C)
-    _positive("layers", layers, least=3, most=MAX_LAYERS)
-    if config not in CONFIGS:
-        raise ConfigError(f"config: expected one of {', '.join(CONFIGS)}, found {config!r}")
-    if not isinstance(auxiliary, bool):
-        raise ConfigError(f"auxiliary: expected a bool, found {describe_value(auxiliary)}")
-    _positive("input_size", input_size)
+    args = {"num_classes": num_classes, "C": C, "layers": layers, "config": config}
+    args |= {"auxiliary": auxiliary, "input_size": input_size, "drop_path_prob": drop_path_prob}
+    check_all(args, _NETWORK_ARGS)
     if input_size % 4:
-        raise ConfigError(
-            "input_size: expected a multiple of 4 (the network halves the images twice),"
-            f" found {describe_value(input_size)}"
-        )
+        expected = "a multiple of 4 (the network halves the images twice)"
+        raise fail("input_size", expected, describe_value(input_size), ConfigError)
     if auxiliary and input_size != 32:
-        raise ConfigError(
-            "input_size: expected 32 with auxiliary=True (DARTS's auxiliary head takes the 8×8"
-            f" maps of 32×32 images), found {describe_value(input_size)}"
+        expected = (
+            "32 with auxiliary=True (DARTS's auxiliary head takes the 8×8 maps of 32×32 images)"
         )
+        raise fail("input_size", expected, describe_value(input_size), ConfigError)
 
 
 def analytic_counts(
@@ -347,7 +348,7 @@ def build(
     -------
     >>> net = build("[[(0, 3), (1, 3), (0, 3), (1, 3), (0, 3), (1, 3), (0, 3), (1, 3)],"
     ...             " [(0, 0), (1, 0), (0, 0), (1, 0), (0, 0), (1, 0), (0, 0), (1, 0)]]")
-    >>> net(torch.randn(2, 3, 32, 32)).shape      # doctest: +SKIP
+    >>> net(torch.randn(2, 3, 32, 32)).shape
     torch.Size([2, 10])
     """
     a = parse(arch)
@@ -393,20 +394,12 @@ def evaluation_network(
     ...     " ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])")
     >>> analytic_counts(darts_v2, C=36, layers=20, config="darts")[0]
     3349342
-    >>> net = evaluation_network(darts_v2)                                 # doctest: +SKIP
-    >>> sum(p.numel() for p in net.parameters())                           # doctest: +SKIP
+    >>> net = evaluation_network(darts_v2)
+    >>> sum(p.numel() for p in net.parameters())
     3349342
     """
     a = parse(arch)
-    _check_network_args(num_classes, C, layers, "darts", auxiliary, 32)
-    if (
-        isinstance(drop_path_prob, bool)
-        or not isinstance(drop_path_prob, (int, float))
-        or not 0.0 <= drop_path_prob < 1.0
-    ):
-        raise ConfigError(
-            f"drop_path_prob: expected a float in [0, 1), found {describe_value(drop_path_prob)}"
-        )
+    _check_network_args(num_classes, C, layers, "darts", auxiliary, 32, drop_path_prob)
     from zcfast.spaces.nb301._torch import NB301Network
 
     return NB301Network(
@@ -505,15 +498,13 @@ class NB301Space(Space):
         ``task`` on ``(3, H, W)`` images (``H`` and ``W`` multiples of 4)."""
         shape = task.input_shape
         if not task.is_classification or len(shape) != 3 or shape[0] != 3:
-            raise InvalidValueError(
-                "task: expected a classification task on (3, H, W) images for NB301, found"
-                f" {task.output} outputs on {shape}"
-            )
+            expected = "a classification task on (3, H, W) images for NB301"
+            raise fail("task", expected, f"{task.output} outputs on {shape}")
         if shape[1] % 4 or shape[2] % 4:
-            raise InvalidValueError(
-                "task: expected images whose sides are multiples of 4 for NB301 (the network"
-                f" halves them twice), found {shape}"
+            expected = (
+                "images whose sides are multiples of 4 for NB301 (the network halves them twice)"
             )
+            raise fail("task", expected, str(shape))
         from zcfast.spaces.nb301._torch import NB301Network
 
         a = parse(arch)
@@ -545,8 +536,6 @@ class NB301Space(Space):
         t = self.task(task)
         shape = t.input_shape
         if not t.is_classification or len(shape) != 3 or shape[0] != 3 or shape[1] != shape[2]:
-            raise InvalidValueError(
-                "task: expected a classification task on square (3, s, s) images, found"
-                f" {t.output} outputs on {t.input_shape}"
-            )
+            expected = "a classification task on square (3, s, s) images"
+            raise fail("task", expected, f"{t.output} outputs on {t.input_shape}")
         return analytic_counts(arch, t.num_outputs, input_size=shape[1])

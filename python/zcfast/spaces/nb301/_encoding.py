@@ -14,7 +14,8 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError
+from zcfast._params import fail, found_type
+from zcfast.exceptions import ArgumentTypeError, ZcfastError
 from zcfast.spaces.nb301._cell import (
     CONCAT,
     EDGES_PER_CELL,
@@ -53,10 +54,8 @@ class Genotype(NamedTuple):
     reduce_concat: list[int]
 
 
-def _bad(arch: Any, why: str) -> InvalidValueError:
-    return InvalidValueError(
-        f"arch: expected an NB301 (DARTS) architecture ({why}), found {describe_value(arch, 120)}"
-    )
+def _bad(arch: Any, why: str) -> ZcfastError:
+    return fail("arch", f"an NB301 (DARTS) architecture ({why})", describe_value(arch, 120))
 
 
 def _int(value: Any) -> int | None:
@@ -282,10 +281,11 @@ def parse(arch: Any) -> Arch:
             return _from_compact(arch.tolist(), arch)
     except ImportError:  # pragma: no cover
         pass
-    raise ArgumentTypeError(
-        "arch: expected NASLib's compact encoding (nested lists/tuples or their string) or a"
-        f" DARTS Genotype (object or text), found {type(arch).__name__}"
+    expected = (
+        "NASLib's compact encoding (nested lists/tuples or their string) or a DARTS Genotype"
+        " (object or text)"
     )
+    raise fail("arch", expected, found_type(arch), ArgumentTypeError)
 
 
 def to_key(arch: Any) -> str:

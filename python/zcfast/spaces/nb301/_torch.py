@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zcfast._params import Choice, check, fail
 from zcfast.exceptions import ConfigError
 from zcfast.spaces.nb301._cell import CONCAT, CONFIGS, OPS, Arch, Cell
 
@@ -57,7 +58,7 @@ class FactorizedReduce(nn.Module):
     def __init__(self, c_in: int, c_out: int, affine: bool = True) -> None:
         super().__init__()
         if c_out % 2:
-            raise ConfigError(f"c_out: expected an even number of channels, found {c_out}")
+            raise fail("c_out", "an even number of channels", str(c_out), ConfigError)
         self.relu = nn.ReLU(inplace=False)
         self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, padding=0, bias=False)
         self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, padding=0, bias=False)
@@ -247,8 +248,7 @@ class NB301Network(nn.Module):
         drop_path_prob: float = 0.0,
     ) -> None:
         super().__init__()
-        if config not in CONFIGS:
-            raise ConfigError(f"config: expected one of {', '.join(CONFIGS)}, found {config!r}")
+        check("config", config, Choice(*CONFIGS))
         self.arch = tuple(arch)
         self.num_classes = num_classes
         self.input_shape = tuple(input_shape)

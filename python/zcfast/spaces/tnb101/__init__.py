@@ -70,7 +70,8 @@ from random import Random
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError, ShapeError
+from zcfast._params import Instance, check, fail
+from zcfast.exceptions import ShapeError
 from zcfast.spaces._contract import Space, check_rng
 from zcfast.spaces._task import TaskSpec
 from zcfast.spaces.tnb101._codes import (
@@ -134,16 +135,14 @@ def part_of(layer_name: str) -> str:
     >>> part_of("decoder.conv14.conv"), part_of("head.fc")
     ('decoder', 'head')
     """
-    if not isinstance(layer_name, str):
-        raise ArgumentTypeError(
-            f"layer_name: expected a module name (str), found {type(layer_name).__name__}"
-        )
-    first = layer_name.split(".", 1)[0]
+    name = check("layer_name", layer_name, Instance(str, what="a module name (str)"))
+    first = name.split(".", 1)[0]
     if first not in PARTS:
-        raise InvalidValueError(
-            f"layer_name: expected a module name of a TransNAS-Bench-101 network, starting with"
-            f" {', '.join(p + '.' for p in PARTS)}, found {describe_value(layer_name)}"
+        expected = (
+            "a module name of a TransNAS-Bench-101 network, starting with"
+            f" {', '.join(p + '.' for p in PARTS)}"
         )
+        raise fail("layer_name", expected, describe_value(layer_name))
     return first
 
 
@@ -240,30 +239,26 @@ class _TNB101Space(Space):
         """The stage codes of ``arch``, once ``task`` is known to fit its networks."""
         stages = self._stages(arch)
         shape = task.input_shape
+        of_task = f"for task {task.name!r}"
         if len(shape) not in (3, 4):
-            raise ShapeError(
-                f"task: expected images (C, H, W) or tiles (T, C, H, W) for {self.name}, found"
-                f" input_shape {shape} for task {task.name!r}"
-            )
+            expected = f"images (C, H, W) or tiles (T, C, H, W) for {self.name}"
+            raise fail("task", expected, f"input_shape {shape} {of_task}", ShapeError)
         if len(shape) == 4 and task.output not in ("logits", "vector"):
-            raise ShapeError(
-                f"task: expected (C, H, W) images for {task.output} outputs, found tiles"
-                f" {shape} for task {task.name!r}"
-            )
+            expected = f"(C, H, W) images for {task.output} outputs"
+            raise fail("task", expected, f"tiles {shape} {of_task}", ShapeError)
         if task.output in ("dense_logits", "dense", "image"):
             stride = 4 * 2 ** downsamplings(stages)
             h, w = shape[-2:]
             if h % stride or w % stride:
-                raise ShapeError(
-                    f"task: expected an input size divisible by {stride} for {task.output}"
-                    f" outputs of {self.key(arch)} (its decoder undoes a {stride}× downsampling),"
-                    f" found {h}×{w} for task {task.name!r}"
+                expected = (
+                    f"an input size divisible by {stride} for {task.output} outputs of"
+                    f" {self.key(arch)} (its decoder undoes a {stride}× downsampling)"
                 )
+                raise fail("task", expected, f"{h}×{w} {of_task}", ShapeError)
             if task.output_size not in (None, (h, w)):
-                raise ShapeError(
-                    f"task: expected dense outputs of the input's size {h}×{w} for {self.name},"
-                    f" found output_size {task.output_size} for task {task.name!r}"
-                )
+                expected = f"dense outputs of the input's size {h}×{w} for {self.name}"
+                found = f"output_size {task.output_size} {of_task}"
+                raise fail("task", expected, found, ShapeError)
         return stages
 
     def count_flops(self, net: nn.Module, task: TaskSpec | str | None = None) -> int:

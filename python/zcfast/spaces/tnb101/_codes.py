@@ -26,7 +26,8 @@ from functools import lru_cache
 from typing import Any
 
 from zcfast._messages import describe_value
-from zcfast.exceptions import ArgumentTypeError, InvalidValueError
+from zcfast._params import fail, found_type
+from zcfast.exceptions import ArgumentTypeError, ZcfastError
 
 __all__ = [
     "MACRO_CODES",
@@ -87,10 +88,8 @@ def _shown(arch: Any) -> str:
     return describe_value(arch, 120)
 
 
-def _bad(space: str, arch: Any, why: str) -> InvalidValueError:
-    return InvalidValueError(
-        f"arch: expected a TransNAS-Bench-101 {space} architecture ({why}), found {_shown(arch)}"
-    )
+def _bad(space: str, arch: Any, why: str) -> ZcfastError:
+    return fail("arch", f"a TransNAS-Bench-101 {space} architecture ({why})", _shown(arch))
 
 
 def _as_int(v: Any) -> int | None:
@@ -126,9 +125,8 @@ def _six_ints(space: str, arch: Any) -> list[int]:
     except ImportError:  # pragma: no cover
         pass
     if not isinstance(values, (tuple, list)):
-        raise ArgumentTypeError(
-            f"arch: expected a 6-tuple of ints or its string, found {type(arch).__name__}"
-        )
+        expected = "a 6-tuple of ints or its string"
+        raise fail("arch", expected, found_type(arch), ArgumentTypeError)
     if len(values) != 6:
         raise _bad(space, arch, f"6 ints, got {len(values)}")
     out = []

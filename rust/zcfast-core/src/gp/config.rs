@@ -96,14 +96,32 @@ settings! {
     /// Runs on bootstrap samples whose rank-average is the result (the Python package runs
     /// them one after another; the core evolves one at a time).
     ensemble: usize = 10,
+    /// Share of the training architectures each run of an ensemble evolves on, drawn without
+    /// replacement; `None`: a bootstrap sample (done by the Python package).
+    subsample: Option<f64> = Some(0.8),
     /// With an ensemble, judge the best single column out of bag too and return it where the
     /// ensemble does not beat it (done by the Python package).
     baselines: bool = true,
+    /// With an ensemble over a flat table, members read each column's quantile among the
+    /// training architectures as well as its value (done by the Python package).
+    quantile_columns: bool = true,
+    /// Learned predictors (scikit-learn regressors) whose out-of-bag estimate is reported
+    /// beside the ensemble's; never returned (done by the Python package).
+    learned: Vec<String> = Vec::new(),
+    /// With costs, the returned formula is the cheapest whose out-of-bag estimate is within
+    /// this of the best estimate (done by the Python package).
+    cost_tolerance: Option<f64> = None,
+    /// With costs, the returned formula is the best one costing at most this many seconds
+    /// per architecture (done by the Python package).
+    cost_budget: Option<f64> = None,
     /// Seed of every random decision: the same seed gives the same run.
     seed: u64 = 0,
     /// Worker threads (0: one per available core); results do not depend on it.
     n_threads: usize = 0,
 }
+
+/// Names the `learned` setting accepts.
+pub const LEARNED: &[&str] = &["forest", "boosting", "gaussian_process", "kernel_ridge"];
 
 /// Largest sizes a run accepts; beyond them memory or the tree builders' recursion would give
 /// out before any result (the Python package checks the same bounds first).
@@ -249,6 +267,40 @@ impl Config {
                     "time_limit",
                     "a positive number of seconds",
                     t.to_string(),
+                ));
+            }
+        }
+        if let Some(name) = self.learned.iter().find(|n| !LEARNED.contains(&n.as_str())) {
+            return Err(CoreError::config(
+                "learned",
+                format!("names from {}", LEARNED.join(", ")),
+                format!("{name:?}"),
+            ));
+        }
+        if let Some(f) = self.subsample {
+            if !(f > 0.0 && f < 1.0) {
+                return Err(CoreError::config(
+                    "subsample",
+                    "a fraction in (0, 1)",
+                    f.to_string(),
+                ));
+            }
+        }
+        if let Some(t) = self.cost_tolerance {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(CoreError::config(
+                    "cost_tolerance",
+                    "a finite number >= 0",
+                    t.to_string(),
+                ));
+            }
+        }
+        if let Some(b) = self.cost_budget {
+            if !(b.is_finite() && b > 0.0) {
+                return Err(CoreError::config(
+                    "cost_budget",
+                    "a positive number of seconds per architecture",
+                    b.to_string(),
                 ));
             }
         }
