@@ -273,7 +273,9 @@ def _guarded(tokens: list[str]) -> bool:
 
 
 def _environment() -> dict[str, str]:
-    env = dict(os.environ)
+    # not an xdist worker's variables: a documented `pytest` command runs on its own (with them,
+    # pytest-benchmark would take itself for a worker and refuse --benchmark-only)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.setdefault("MPLBACKEND", "Agg")
     env["PYTHONUNBUFFERED"] = "1"

@@ -108,11 +108,15 @@ class Worker:
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                if pipe is not None:
+                    pipe.close()
             self._proc = None
 
     def _ensure(self) -> subprocess.Popen[bytes] | None:
         """The running worker, started (and its imports done) if need be."""
         if self._proc is None or self._proc.poll() is not None:
+            self.close()  # a crashed worker's pipes
             env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", "from tests.hostile import serve; serve()"],

@@ -83,7 +83,7 @@ def test_layers_table(tmp_path: Path) -> None:
         (["--sample", "2"], "or --resume to add the missing rows"),
         (["--sample", "2", "--resume", "--proxies", "nwot"], "different proxy set"),
         (["--sample", "2", "--resume", "--executor", "threads"], "executor: expected one of"),
-        (["--sample", "0", "--resume"], "--sample: expected a positive count"),
+        (["--sample", "0", "--resume"], "--sample: expected a positive int, found 0"),
         (["--archs", "missing.txt", "--resume"], "--archs: expected a readable text file"),
     ],
 )

@@ -871,9 +871,10 @@ for fraction in [None, 0.25]:
            baselines=False)
     assert r.validation_rows is None and r.best.validation_fitness is not None
     assert abs(r.best.score(X, y) - r.best.fitness) < 1e-12   # all training rows
+    inputs = r.best.member_inputs(X)   # the columns and the quantile columns members read
     for m in r.members:
         rows = m.validation_rows[0]
-        assert abs(m.best.score(X[rows], y[rows]) - m.best.validation_fitness) < 1e-12
+        assert abs(m.best.score(inputs[rows], y[rows]) - m.best.validation_fitness) < 1e-12
 """,
 )
 ok(

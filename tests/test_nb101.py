@@ -278,7 +278,7 @@ def test_the_nine_edge_limit_is_on_the_pruned_cell(rows: dict[str, Any]) -> None
         ((_Spec(None, None)), InvalidValueError, "valid cell"),
         (np.zeros((3, 4)), ShapeError, "flattened cell \\(a 1-D array\\)"),
         # wrong types
-        (None, ArgumentTypeError, "found NoneType"),
+        (None, ArgumentTypeError, "found None$"),
         (3, ArgumentTypeError, "found int"),
         (2.5, ArgumentTypeError, "found float"),
         (True, ArgumentTypeError, "found bool"),

@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from zcfast.exceptions import ArgumentTypeError, ConfigError, InvalidValueError
+from zcfast.exceptions import (
+    ArgumentTypeError,
+    ConfigError,
+    InvalidValueError,
+    UnknownNameError,
+)
 from zcfast.spaces import Enumerable, SearchSpace, TaskSpec, check_space, get_space, nb301
 
 # one intra-op torch thread: no spinning threads on a loaded 2-core machine
@@ -618,19 +623,19 @@ def test_darts_evaluation_network_trains_with_its_auxiliary_head() -> None:
 
 
 def test_network_arguments_are_checked() -> None:
-    cases: list[tuple[dict[str, Any], str]] = [
-        (dict(C=0), "C: expected a positive int"),
-        (dict(C=2000), "C: expected an int of at most"),
-        (dict(layers=2), "layers: expected an int of at least 3"),
-        (dict(num_classes=0), "num_classes: expected"),
-        (dict(auxiliary=1), "auxiliary: expected a bool"),
-        (dict(drop_path_prob=1.0), "drop_path_prob: expected a float in"),
-        (dict(drop_path_prob="0.2"), "drop_path_prob: expected"),
+    cases: list[tuple[dict[str, Any], type[Exception], str]] = [
+        (dict(C=0), ConfigError, r"C: expected an int in \[1, 1,024\], found 0"),
+        (dict(C=2000), ConfigError, r"C: expected an int in \[1, 1,024\], found 2000"),
+        (dict(layers=2), ConfigError, r"layers: expected an int in \[3, 100\], found 2"),
+        (dict(num_classes=0), ConfigError, "num_classes: expected a positive int, found 0"),
+        (dict(auxiliary=1), ArgumentTypeError, "auxiliary: expected True or False, found int 1"),
+        (dict(drop_path_prob=1.0), ConfigError, r"drop_path_prob: expected a number in \[0, 1\)"),
+        (dict(drop_path_prob="0.2"), ArgumentTypeError, "drop_path_prob: expected .* found str"),
     ]
-    for kw, match in cases:
-        with pytest.raises(ConfigError, match=match):
+    for kw, error, match in cases:
+        with pytest.raises(error, match=match):
             nb301.evaluation_network(DARTS_V2, **kw)
-    with pytest.raises(ConfigError, match="config: expected one of naslib, darts"):
+    with pytest.raises(UnknownNameError, match="config: expected one of naslib, darts"):
         nb301.build(DARTS_V2, config="nasbench")
     with pytest.raises(ConfigError, match="input_size: expected a multiple of 4"):
         nb301.analytic_counts(DARTS_V2, input_size=30)
