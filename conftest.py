@@ -114,6 +114,16 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _installed_zcfast_for_subprocesses() -> None:
+    """Worker processes (spawned, so given this process's sys.path) import the zcfast this
+    process imported: collecting python/zcfast's doctests puts python/ on sys.path, where an
+    installed (not editable) zcfast's source lacks the built extension."""
+    source = str(ROOT / "python")
+    if not Path(zcfast.__file__).resolve().is_relative_to(ROOT / "python"):
+        sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != source]
+
+
 @pytest.fixture(autouse=True)
 def _doctest_context(
     request: pytest.FixtureRequest, doctest_namespace: dict[str, Any]
