@@ -18,7 +18,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 export PATH="$venv/bin:$PATH" OMP_NUM_THREADS=2
 zcfast score-archs --sample 3 --out scores --batch-size 16 --no-progress
-zcfast search --live --budget 5 --batch-size 16 --no-progress
+zcfast search --live --proxy nwot --budget 5 --batch-size 16 --no-progress
 python - "$root/README.md" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
