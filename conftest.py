@@ -114,11 +114,13 @@ def pytest_runtest_makereport(
     return report
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(autouse=True)
 def _installed_zcfast_for_subprocesses() -> None:
     """Worker processes (spawned, so given this process's sys.path) import the zcfast this
-    process imported: collecting python/zcfast's doctests puts python/ on sys.path, where an
-    installed (not editable) zcfast's source lacks the built extension."""
+    process imported.  Setting up the doctests of a nested package of python/zcfast puts
+    python/ at the front of sys.path (pytest's prepend import mode), where an installed (not
+    editable) zcfast's source lacks the built extension; that happens whenever the first
+    example of such a package runs, so the entry is dropped before every test."""
     source = str(ROOT / "python")
     if not Path(zcfast.__file__).resolve().is_relative_to(ROOT / "python"):
         sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != source]

@@ -67,6 +67,9 @@ def test_features_and_targets() -> None:
     assert X.columns == ["p", "q"] and y.to_list() == [0.5, 0.6]
     X, _ = datasets.features_and_targets(df, features=["q"])
     assert X.columns == ["q"]
+    # numbered architectures (an index column) are keys, not metrics
+    numbered = df.with_columns(arch=pl.Series([7, 9]), idx=pl.Series([0, 1]))
+    assert datasets.features_and_targets(numbered)[0].columns == ["p", "q"]
     with pytest.raises(UnknownNameError, match="'acc'"):
         datasets.features_and_targets(df, target="acc")
     with pytest.raises(UnknownNameError, match="'zz'"):

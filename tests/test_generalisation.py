@@ -55,14 +55,14 @@ def test_never_loses_to_the_best_single_proxy(rows: list[dict]) -> None:
     assert len(_tasks(rows)) >= 4 + 10 + 4
     for task in _tasks(rows):
         rs = [r for r in rows if r["task"] == task]
-        evolved = np.array([r["evolved"] for r in rs])
-        single = np.array([r["single"] for r in rs])
+        evolved = np.array([r["evolved"]["spearman"] for r in rs])
+        single = np.array([r["single"]["spearman"] for r in rs])
         assert (evolved >= single - 1e-12).mean() >= 0.95, task
         assert np.median(evolved) >= np.median(single), task
 
 
 def test_the_reported_estimate_tracks_held_out_quality(rows: list[dict]) -> None:
-    errors = np.array([r["estimate"] - r["evolved"] for r in rows])
+    errors = np.array([r["estimate"] - r["evolved"]["spearman"] for r in rows])
     print(
         f"\nestimate - held-out: mean {errors.mean():+.3f},"
         f" mean absolute {np.abs(errors).mean():.3f}"
@@ -70,5 +70,7 @@ def test_the_reported_estimate_tracks_held_out_quality(rows: list[dict]) -> None
     assert np.abs(errors).mean() <= 0.05
     assert abs(errors.mean()) <= 0.05
     for task in _tasks(rows):
-        bias = np.mean([r["estimate"] - r["evolved"] for r in rows if r["task"] == task])
+        bias = np.mean(
+            [r["estimate"] - r["evolved"]["spearman"] for r in rows if r["task"] == task]
+        )
         assert abs(bias) <= 0.1, (task, bias)

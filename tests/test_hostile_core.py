@@ -440,6 +440,143 @@ assert r.best.fitness is not None
 """,
 )
 
+# the ensemble's samples, its quantile columns, its learned baselines and the cost settings
+for name, value, expect in [
+    ("subsample", "0", "ConfigError"),
+    ("subsample", "1", "ConfigError"),
+    ("subsample", "1.5", "ConfigError"),
+    ("subsample", "-0.5", "ConfigError"),
+    ("subsample", "float('nan')", "ConfigError"),
+    ("subsample", "float('inf')", "ConfigError"),
+    ("subsample", "'0.8'", "ArgumentTypeError"),
+    ("subsample", "True", "ArgumentTypeError"),
+    ("subsample", "[0.8]", "ArgumentTypeError"),
+    ("quantile_columns", "'yes'", "ArgumentTypeError"),
+    ("quantile_columns", "1", "ArgumentTypeError"),
+    ("quantile_columns", "None", "ArgumentTypeError"),
+    ("quantile_columns", "np.float64(1)", "ArgumentTypeError"),
+    ("learned", "'forest'", "ArgumentTypeError"),
+    ("learned", "None", "ArgumentTypeError"),
+    ("learned", "['nope']", "UnknownNameError"),
+    ("learned", "['Forest']", "UnknownNameError"),
+    ("learned", "[5]", "ArgumentTypeError"),
+    ("learned", "{'forest': 1}", "ArgumentTypeError"),
+    ("learned", "[['forest']]", "ArgumentTypeError"),
+    ("cost_tolerance", "-0.01", "ConfigError"),
+    ("cost_tolerance", "float('nan')", "ConfigError"),
+    ("cost_tolerance", "'0.01'", "ArgumentTypeError"),
+    ("cost_budget", "0", "ConfigError"),
+    ("cost_budget", "-1", "ConfigError"),
+    ("cost_budget", "float('inf')", "ConfigError"),
+    ("cost_budget", "'1'", "ArgumentTypeError"),
+    ("cost_budget", "True", "ArgumentTypeError"),
+]:
+    err(
+        f"settings-{name}-{value}", f"zcfast.Settings({name}={value})", expect, f"^{name}: expected"
+    )
+    err(f"evolve-{name}-{value}", f"ev(X, y, **FAST, {name}={value})", expect, f"^{name}: expected")
+ok(
+    "settings-ensemble-options-valid",
+    """\
+s = zcfast.Settings(subsample=None, quantile_columns=False, learned=(), cost_tolerance=0,
+                    cost_budget=1e-9)
+assert s.subsample is None and s.learned == () and s.cost_tolerance == 0.0
+assert zcfast.Settings(learned=['forest', 'forest']).learned == ('forest',)
+""",
+)
+
+# costs=: what each column costs to compute
+COSTS = "{'x0': 1.0, 'x1': 2.0, 'x2': 3.0}"
+for id, costs, expect, match in [
+    ("list", "[1, 2, 3]", "ArgumentTypeError", "cost_of"),
+    ("string", "'x0'", "ArgumentTypeError", "cost_of"),
+    ("array", "np.ones(3)", "ArgumentTypeError", "cost_of"),
+    ("number", "1.0", "ArgumentTypeError", "cost_of"),
+    ("missing-column", "{'x0': 1.0}", "UnknownNameError", "'x1', 'x2'"),
+    ("integer-keys", "{0: 1.0, 1: 2.0, 2: 3.0}", "UnknownNameError", "'x0'"),
+    ("negative", "{**" + COSTS + ", 'x1': -1}", "InvalidValueError", "'x1'"),
+    ("nan", "{**" + COSTS + ", 'x1': float('nan')}", "InvalidValueError", "nan"),
+    ("inf", "{**" + COSTS + ", 'x2': float('inf')}", "InvalidValueError", "inf"),
+    ("string-value", "{**" + COSTS + ", 'x0': 'a'}", "ArgumentTypeError", "'a'"),
+    ("bool-value", "{**" + COSTS + ", 'x0': True}", "ArgumentTypeError", "True"),
+    (
+        "cost_of-raises",
+        "type('C', (), {'cost_of': lambda self, n: 1 / 0})()",
+        "InvalidValueError",
+        "raised ZeroDivisionError",
+    ),
+    (
+        "cost_of-negative",
+        "type('C', (), {'cost_of': lambda self, n: -1.0})()",
+        "InvalidValueError",
+        "cost",
+    ),
+    (
+        "cost_of-string",
+        "type('C', (), {'cost_of': lambda self, n: 'x'})()",
+        "ArgumentTypeError",
+        "cost",
+    ),
+]:
+    err(f"evolve-costs-{id}", f"ev(X, y, **FAST, costs={costs})", expect, match)
+err(
+    "evolve-cost-tolerance-without-costs",
+    "ev(X, y, **FAST, cost_tolerance=0.01)",
+    "ConfigError",
+    "^costs: expected",
+)
+ok(
+    "evolve-costs-dict-not-mutated",
+    f"""\
+costs = {COSTS}
+costs['extra'] = 9.0                     # a column the matrix lacks costs nothing here
+before = dict(costs)
+r = ev(X, y, **FAST, costs=costs, cost_tolerance=0.0)
+assert costs == before and r.cost_front is not None and len(r.cost_front) >= 1
+assert 'cost' in r.cost_front.columns and (r.cost_front['cost'] <= 6.0 + 1e-12).all()
+""",
+)
+ok(
+    "evolve-costs-budget-below-everything-warns",
+    """\
+import warnings
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter('always')
+    r = ev(X, y, **FAST, costs={'x0': 1.0, 'x1': 2.0, 'x2': 3.0}, cost_budget=1e-6)
+assert any('cost_budget' in str(w.message) for w in caught)
+assert r.best is not None
+""",
+)
+ok(
+    "evolve-costs-all-zero",
+    "r = ev(X, y, **FAST, costs={'x0': 0, 'x1': 0, 'x2': 0}, cost_tolerance=0.01)\n"
+    "assert r.best is not None",
+)
+ok(
+    "evolve-ensemble-subsample-tiny",
+    """\
+for fraction in [1e-9, 0.01, 0.99]:   # at least MIN_ROWS, at most all but one
+    r = ev(X, y, **{**FAST, 'ensemble': 3}, subsample=fraction, baselines=False)
+    assert len(r.members) == 3 and np.isfinite(r.best.evaluate(X)).all()
+""",
+)
+ok(
+    "evolve-quantile-columns-constant-column",
+    """\
+Xc = X.copy(); Xc[:, 1] = 4.0
+r = ev(Xc, y, **{**FAST, 'ensemble': 3}, quantile_columns=True)
+assert np.isfinite(r.best.evaluate(Xc)).all() and (Xc[:, 1] == 4.0).all()
+""",
+)
+ok(
+    "evolve-learned-tiny-table",
+    """\
+r = ev(X[:5], y[:5], **{**FAST, 'ensemble': 3}, learned=['forest', 'kernel_ridge'])
+assert r.best is not None and 'learned' in r.summary()
+""",
+    timeout=120,
+)
+
 # -- matrices, frames and targets -------------------------------------------------------------
 
 for id, matrix, expect, match in [

@@ -231,7 +231,9 @@ def features_and_targets(
     ----------
     df : DataFrame from one of the loaders.
     target : name of the target column.
-    features : metric columns to keep; default every numeric column other than the target.
+    features : metric columns to keep; default every numeric column other than the target and
+        the architecture's keys (``arch``, ``idx``), which name an architecture even when they
+        are numbers.
 
     Example
     -------
@@ -241,7 +243,11 @@ def features_and_targets(
     check("target", target, Choice(*df.columns, note="columns of the table"))
     _check_numeric(df, target, "target")
     if features is None:
-        features = [c for c, dt in zip(df.columns, df.dtypes) if c != target and dt.is_numeric()]
+        features = [
+            c
+            for c, dt in zip(df.columns, df.dtypes)
+            if c != target and c not in _RECORD_KEYS and dt.is_numeric()
+        ]
         if not features:
             raise fail("features", "at least one numeric metric column", "none", ShapeError)
     else:
