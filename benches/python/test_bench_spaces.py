@@ -29,21 +29,16 @@ from zcfast import metrics  # noqa: E402
 from zcfast.spaces import get_space  # noqa: E402
 
 BATCH = 16
-TNB101_TASKS = (
-    "class_scene",
-    "class_object",
-    "autoencoder",
-    "normal",
-    "jigsaw",
-    "room_layout",
-    "segmentsemantic",
-)
 #: (space, task, input size the networks are scored at, architectures scored)
 CASES = [
     ("nb201", "cifar10", 32, 2),
     ("nb101", "cifar10", 32, 2),
     ("nb301", "cifar10", 32, 2),
-    *((space, task, 64, 1) for space in ("tnb101_micro", "tnb101_macro") for task in TNB101_TASKS),
+    *(
+        (space, task, 64, 1)
+        for space in ("tnb101_micro", "tnb101_macro")
+        for task in get_space(space).tasks
+    ),
 ]
 _seconds: dict[tuple[str, str], float] = {}
 
