@@ -3,9 +3,12 @@ the proxies a formula reads.
 
 For 10 splits (``numpy.random.default_rng(split)``) of the NAS-Bench-Suite-Zero NB201 CIFAR-10
 sample into 100 training cells and 625 held-out ones: ``zcfast.evolve`` with default settings
-and ``costs=`` (seconds per architecture of each proxy, from a JSON file ``{proxy: seconds}``,
-summed over the proxies a formula reads; by default the median stored ``time`` of each proxy
-in ``zc_nasbench201.json``, NASLib's one-pass-per-proxy CPU times), then:
+and ``costs=``, seconds per architecture: by default the median stored ``time`` of each proxy
+in ``zc_nasbench201.json`` (NASLib's one-pass-per-proxy CPU times, summed over the proxies a
+formula reads); with ``--live-costs``, what ``zcfast.metrics.proxy_costs`` measures on this
+machine for full CIFAR-10 NB201 networks at ``--batch`` (fused proxies share passes, so a
+formula costs the passes its proxies need); or a JSON file, ``{proxy: seconds}`` or what
+``ProxyCosts.to_json`` writes. Then:
 
 * the cost front (``result.cost_front``): each formula's cost, its out-of-bag estimate and its
   held-out Spearman (split 0 in full; for all splits, how far the estimates are from the
@@ -15,6 +18,7 @@ in ``zc_nasbench201.json``, NASLib's one-pass-per-proxy CPU times), then:
   without a cost setting: cost and held-out Spearman, median over the splits.
 
 python scripts/cost_experiment.py [--costs seconds.json] [--splits 10]
+python scripts/cost_experiment.py --live-costs [--batch 64]            # needs zcfast[torch]
 python scripts/cost_experiment.py --write-costs naslib_seconds.json   # the default costs
 """
 
@@ -42,7 +46,32 @@ def naslib_seconds(task: str = "cifar10") -> dict[str, float]:
     }
 
 
-def run(split: int, X: Any, y: np.ndarray, costs: dict[str, float]) -> dict[str, Any]:
+def live_seconds(batch: int) -> Any:
+    """``ProxyCosts`` of full CIFAR-10 NB201 networks (4 random cells) at ``batch`` digits."""
+    from zcfast import metrics
+    from zcfast.spaces import nb201
+
+    x, y = metrics.example_batch(batch, 32, source="digits")
+    cells = nb201.sample(4, seed=1)
+    return metrics.proxy_costs("nb201", cells, inputs=x, labels=y, task="cifar10")
+
+
+def load_costs(path: Path) -> Any:
+    """A ``{proxy: seconds}`` mapping, or ``ProxyCosts`` when the file holds ``passes``."""
+    from zcfast.metrics import ProxyCosts
+
+    text = path.read_text()
+    return ProxyCosts.from_json(text) if "passes" in json.loads(text) else json.loads(text)
+
+
+def cost_of(costs: Any, names: Any) -> float:
+    """Seconds per architecture for ``names``: pass-aware for ``ProxyCosts``, else a sum."""
+    if hasattr(costs, "cost_of"):
+        return float(costs.cost_of(list(names)))
+    return float(sum(costs[n] for n in names))
+
+
+def run(split: int, X: Any, y: np.ndarray, costs: Any) -> dict[str, Any]:
     """One split: the front with held-out figures, the tolerance pick, the best estimate and
     the cost-blind choice."""
     import polars as pl
@@ -71,7 +100,7 @@ def run(split: int, X: Any, y: np.ndarray, costs: dict[str, float]) -> dict[str,
         },
         "best_estimate": {"cost": front["cost"][best], "held_out": held[best]},
         "cost_blind": {
-            "cost": float(sum(costs[c] for c in blind.features)),
+            "cost": cost_of(costs, blind.features),
             "held_out": zcfast.spearman(blind.evaluate(X[test]), y[test]),
         },
     }
@@ -131,16 +160,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--costs", type=Path, default=None, help="JSON {proxy: seconds per arch}")
     ap.add_argument("--splits", type=int, default=10)
     ap.add_argument("--write-costs", type=Path, default=None, help="write the default costs")
+    ap.add_argument("--live-costs", action="store_true", help="measure costs on this machine")
+    ap.add_argument("--batch", type=int, default=64, help="--live-costs: batch size (64)")
     args = ap.parse_args(argv)
     if args.write_costs is not None:
         args.write_costs.write_text(json.dumps(naslib_seconds(), indent=2) + "\n")
         return
-    costs = naslib_seconds() if args.costs is None else json.loads(args.costs.read_text())
+    if args.live_costs:
+        costs = live_seconds(args.batch)
+    else:
+        costs = naslib_seconds() if args.costs is None else load_costs(args.costs)
     df = datasets.load_suite_zero(NB201, task="cifar10")
     X, y = datasets.features_and_targets(df)
     X = datasets.replace_missing(X)
     runs = [run(s, X, y.to_numpy(), costs) for s in range(args.splits)]
-    print("costs (s/arch):", ", ".join(f"{k} {v:.3f}" for k, v in costs.items()))
+    per_proxy = costs.per_proxy if hasattr(costs, "per_proxy") else costs
+    print("costs (s/arch):", ", ".join(f"{k} {v:.3f}" for k, v in per_proxy.items()))
+    if hasattr(costs, "passes"):
+        print("passes (s/arch):", ", ".join(f"{k} {v:.3f}" for k, v in costs.passes.items()))
     print(report(runs))
 
 

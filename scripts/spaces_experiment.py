@@ -18,9 +18,9 @@
             same batch) applied unchanged to the NB101 cells, next to proxies evolved on
             NB101 itself (10 splits).
 
-python scripts/spaces_experiment.py score     # NB101 + NB301: about 1-2 hours on 2 CPU cores
+python scripts/spaces_experiment.py score --batch 8   # NB101 + NB301 + NB201: ~51 min, 2 CPUs
 python scripts/spaces_experiment.py report
-python scripts/spaces_experiment.py search    # about 10-20 minutes
+python scripts/spaces_experiment.py search    # about 5 minutes (batch 8)
 python scripts/spaces_experiment.py transfer
 """
 
@@ -77,6 +77,12 @@ def score(batch: int, spaces: list[str]) -> None:
         (CACHE / f"{space_name}-time.json").write_text(
             json.dumps({"seconds_this_run": seconds, "batch": batch})
         )
+
+
+def scored_batch(space_name: str) -> int:
+    """The batch ``score`` used for ``space_name``: a proxy evolved on those values is applied
+    to values computed on a batch of the same size."""
+    return int(json.loads((CACHE / f"{space_name}-time.json").read_text())["batch"])
 
 
 def _live(space_name: str) -> tuple[Any, Any]:
@@ -279,7 +285,12 @@ def transfer() -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("command", choices=["score", "report", "search", "transfer"])
-    ap.add_argument("--batch", type=int, default=32, help="samples per batch (32)")
+    ap.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="samples per batch (score: 32; search: the batch NB101 was scored with)",
+    )
     ap.add_argument("--budget", type=int, default=500, help="search: architectures (500)")
     ap.add_argument("--seed", type=int, default=0, help="search: seed (0)")
     ap.add_argument(
@@ -287,13 +298,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     if args.command == "score":
-        score(args.batch, args.spaces.split(","))
+        score(args.batch or 32, args.spaces.split(","))
     elif args.command == "report":
         report()
     elif args.command == "transfer":
         transfer()
     else:
-        search(args.budget, args.batch, args.seed)
+        search(args.budget, args.batch or scored_batch("nb101"), args.seed)
 
 
 if __name__ == "__main__":
