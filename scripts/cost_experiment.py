@@ -64,19 +64,12 @@ def load_costs(path: Path) -> Any:
     return ProxyCosts.from_json(text) if "passes" in json.loads(text) else json.loads(text)
 
 
-def cost_of(costs: Any, names: Any) -> float:
-    """Seconds per architecture for ``names``: pass-aware for ``ProxyCosts``, else a sum."""
-    if hasattr(costs, "cost_of"):
-        return float(costs.cost_of(list(names)))
-    return float(sum(costs[n] for n in names))
-
-
 def run(split: int, X: Any, y: np.ndarray, costs: Any) -> dict[str, Any]:
     """One split: the front with held-out figures, the tolerance pick, the best estimate and
     the cost-blind choice."""
     import polars as pl
     import zcfast
-    from zcfast._costs import pick
+    from zcfast._costs import as_cost_model, pick
 
     order = np.random.default_rng(split).permutation(len(y))
     train, test = order[:100], order[100:]
@@ -100,7 +93,7 @@ def run(split: int, X: Any, y: np.ndarray, costs: Any) -> dict[str, Any]:
         },
         "best_estimate": {"cost": front["cost"][best], "held_out": held[best]},
         "cost_blind": {
-            "cost": cost_of(costs, blind.features),
+            "cost": as_cost_model(costs, blind.features).of(blind.features),
             "held_out": zcfast.spearman(blind.evaluate(X[test]), y[test]),
         },
     }
